@@ -1,0 +1,1 @@
+"""Demo corpus shipped with bt-tui (see README.md in this folder)."""

@@ -1,0 +1,305 @@
+"""Native JSONL (and CSV export) of spans, streaming in both directions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import multiprocessing
+import os
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import IO, Callable, Iterable, Iterator, Optional
+
+import orjson
+from pydantic import ValidationError
+
+from .db import Store
+from .errors import InputError, StoreError
+from .models import SPAN_KEYS, SpanIn, now_iso
+from .db import secondary_indexes
+from .spans import (
+    index_new_rows,
+    iter_export_rows,
+    max_rid,
+    project_id,
+    row_to_json_line,
+    span_params,
+    write_spans,
+)
+
+BATCH = 2000
+FTS_EVERY = 20_000  # rows between full-text/side-table index passes during an import
+BULK_MIN_ROWS = 50_000  # past this many rows (and more than the table held) rebuild indexes at the end
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    new: int = 0  # rows that were not in the database before
+    skipped: int = 0
+    lines: int = 0
+    reasons: list[str] = field(default_factory=list)  # first few skip reasons, "FILE:LINE: why"
+    reason_counts: dict[str, int] = field(default_factory=dict)
+
+
+_UNION_TAGS = {"int", "float", "str", "bool", "constrained-int", "constrained-float"}
+
+
+def _short(value) -> str:
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, float):
+        text = str(value)
+    else:
+        text = orjson.dumps(value).decode()
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def validation_reason(exc: ValidationError) -> str:
+    """One line from a pydantic error: the field path and what is wrong with it."""
+    err = exc.errors(include_url=False)[0]
+    loc = [str(p) for p in err.get("loc", ())]
+    while loc and loc[-1] in _UNION_TAGS:
+        loc.pop()
+    path = ".".join(loc)
+    msg = err.get("msg", "invalid").removeprefix("Value error, ")
+    kind = err.get("type", "")
+    if kind == "json_invalid":
+        return f"malformed JSON ({err.get('ctx', {}).get('error', msg)})"
+    if kind == "model_type" or (not path and "dictionary" in msg.lower()):
+        return "each line must be a JSON object"
+    got = err.get("input")
+    if loc and loc[0] in ("scores",) and len(loc) == 2:
+        return f"{path}: a score must be a number in [0, 1] or null, got {_short(got)}"
+    if loc and loc[0] == "metrics" and len(loc) == 2:
+        return f"{path}: a metric must be a finite number or null, got {_short(got)}"
+    return f"{path}: {msg}" if path else msg
+
+
+def _kind(reason: str) -> str:
+    return reason.split(":", 1)[0] if not reason.startswith("malformed JSON") else "malformed JSON"
+
+
+def iter_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    for n, line in enumerate(stream, 1):
+        if line.strip():
+            yield n, line
+
+
+def _index_since(conn, after_rid: int) -> int:
+    index_new_rows(conn, after_rid)
+    return max_rid(conn)
+
+
+def _parse_batches(stream, pid, label, skip_invalid, import_time, out) -> None:
+    """Producer: read, validate and turn lines into bound parameters, a batch at a time.
+
+    Puts ``(batch, nbytes)`` items, then ``("done", ImportResult)``; or an exception.
+    Runs beside the writer (a thread, or a process for big files) so that parsing overlaps
+    with SQLite writing.
+    """
+    result = ImportResult()
+    validate = SpanIn.model_validate_json
+    batch: list = []
+    read_bytes = 0
+    try:
+        for lineno, line in iter_lines(stream):
+            result.lines += 1
+            read_bytes += len(line)
+            try:
+                span = validate(line)
+                params = span_params(pid, span, line, import_time)
+            except (ValidationError, InputError) as exc:
+                reason = validation_reason(exc) if isinstance(exc, ValidationError) else exc.reason
+                if not skip_invalid:
+                    out.put(InputError(reason, path=label, line=lineno))
+                    return
+                result.skipped += 1
+                kind = _kind(reason)
+                result.reason_counts[kind] = result.reason_counts.get(kind, 0) + 1
+                if len(result.reasons) < 5:
+                    result.reasons.append(f"{label}:{lineno}: {reason}")
+                continue
+            batch.append((params, span.comments))
+            if len(batch) >= BATCH:
+                out.put((batch, read_bytes))
+                batch, read_bytes = [], 0
+        out.put((batch, read_bytes))
+        out.put(("done", result))
+    except UnicodeDecodeError as exc:
+        out.put(InputError(f"not UTF-8 text ({exc.reason})", path=label, line=result.lines + 1))
+    except BaseException as exc:  # an unreadable file: hand it to the writer
+        out.put(InputError(f"cannot read: {exc}", path=label))
+
+
+def _parse_file_in_process(path, pid, label, skip_invalid, import_time, out) -> None:
+    """Entry point of the parser process (big files): no GIL shared with the writer."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it terminates us
+    with open(path, "rb") as stream:
+        _parse_batches(stream, pid, label, skip_invalid, import_time, out)
+    out.close()
+    out.join_thread()
+
+
+def _next(q, worker):
+    """The next item from the producer; an error if it died without a word."""
+    while True:
+        try:
+            return q.get(timeout=0.5)
+        except queue.Empty:
+            if not worker.is_alive():
+                try:
+                    return q.get(timeout=0.5)
+                except queue.Empty:
+                    code = getattr(worker, "exitcode", None)
+                    return StoreError(f"the import's parser stopped unexpectedly (exit code {code})")
+
+
+PROCESS_MIN_BYTES = 32 * 1024 * 1024  # below this a parser thread is enough (no spawn cost)
+
+
+def import_jsonl(
+    store: Store,
+    project: str,
+    stream: IO[bytes],
+    *,
+    label: str = "<stdin>",
+    skip_invalid: bool = False,
+    progress: Optional[Callable[[int], None]] = None,
+) -> ImportResult:
+    """Import spans from a JSONL byte stream.
+
+    Default: all or nothing in one transaction; the first bad line raises ``InputError``
+    (``FILE:LINE: reason``) and nothing is written. ``skip_invalid``: good lines are imported,
+    bad ones counted and reported. Re-importing the same rows changes nothing (upsert by id,
+    and an update only when a value differs).
+    """
+    pid = project_id(store, project)
+    args = (pid, label, skip_invalid, now_iso())
+    path = getattr(stream, "name", None)
+    size = 0
+    if isinstance(path, str) and os.path.isfile(path):
+        size = os.path.getsize(path)
+    worker: "threading.Thread | multiprocessing.process.BaseProcess"
+    if size >= PROCESS_MIN_BYTES:
+        ctx = multiprocessing.get_context("spawn")
+        q = ctx.Queue(maxsize=8)
+        worker = ctx.Process(target=_parse_file_in_process, args=(path, *args, q), daemon=True)
+    else:
+        q = queue.Queue(maxsize=4)
+        worker = threading.Thread(target=_parse_batches, args=(stream, *args, q), daemon=True)
+    worker.start()
+    imported = 0
+    try:
+        with store.write() as conn:
+            existing = max_rid(conn)
+            indexed_upto = existing
+            dropped: list[tuple[str, str]] = []
+            pending = 0
+            while True:
+                item = _next(q, worker)
+                if isinstance(item, BaseException):
+                    raise item
+                if item[0] == "done":
+                    result = item[1]
+                    break
+                batch, nbytes = item
+                if batch:
+                    write_spans(conn, pid, batch, index=False)
+                    imported += len(batch)
+                    pending += len(batch)
+                if not dropped and imported > max(existing, BULK_MIN_ROWS):
+                    # A bulk load: building the secondary indexes once at the end (a sort) is
+                    # far cheaper than row by row. Readers keep seeing the old snapshot with
+                    # its indexes: the drop and the rebuild are in this one transaction.
+                    dropped = secondary_indexes(conn, "spans")
+                    for name, _ in dropped:
+                        conn.execute(f'DROP INDEX "{name}"')
+                if pending >= FTS_EVERY:
+                    indexed_upto = _index_since(conn, indexed_upto)
+                    pending = 0
+                if progress:
+                    progress(nbytes)
+            _index_since(conn, indexed_upto)
+            for _, sql in dropped:
+                conn.execute(sql)
+            new = conn.execute("SELECT count(*) FROM spans WHERE rid > ?", (existing,)).fetchone()[0]
+    finally:
+        if isinstance(worker, threading.Thread):
+            # Unblock the producer if we stopped early (error, Ctrl-C): drain until it ends.
+            while worker.is_alive():
+                try:
+                    q.get(timeout=0.05)
+                except queue.Empty:
+                    pass
+        else:
+            if worker.is_alive():
+                worker.terminate()
+            worker.join()
+    result.imported = imported
+    result.new = new
+    return result
+
+
+def write_jsonl(rows: Iterable[tuple], out: IO[str], progress: Optional[Callable[[int], None]] = None) -> int:
+    n = 0
+    buf: list[str] = []
+    for r in rows:
+        buf.append(row_to_json_line(r))
+        n += 1
+        if len(buf) >= 2000:
+            out.write("\n".join(buf) + "\n")
+            buf.clear()
+            if progress:
+                progress(2000)
+    if buf:
+        out.write("\n".join(buf) + "\n")
+        if progress:
+            progress(len(buf))
+    return n
+
+
+def write_csv(rows: Iterable[tuple], out: IO[str], progress: Optional[Callable[[int], None]] = None) -> int:
+    """CSV with the span keys as columns; nested values as JSON text, strings as themselves."""
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(SPAN_KEYS)
+    n = 0
+    for r in rows:
+        d = orjson.loads(row_to_json_line(r))
+        w.writerow([_cell(d[k]) for k in SPAN_KEYS])
+        n += 1
+        if progress and n % 2000 == 0:
+            progress(2000)
+    if progress:
+        progress(n % 2000)
+    return n
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    return orjson.dumps(v).decode()
+
+
+def export_logs(
+    store: Store,
+    project: str,
+    out: IO[str],
+    *,
+    fmt: str = "jsonl",
+    where: str = "",
+    params: tuple = (),
+    order: str = "s.rid",
+    progress: Optional[Callable[[int], None]] = None,
+) -> int:
+    rows = iter_export_rows(store, project, where=where, params=params, order=order)
+    if fmt == "jsonl":
+        return write_jsonl(rows, out, progress)
+    if fmt == "csv":
+        return write_csv(rows, out, progress)
+    raise InputError(f"unknown export format {fmt!r} (expected jsonl or csv)")
