@@ -19,7 +19,6 @@ import argparse
 import json
 import random
 import sys
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -37,8 +36,8 @@ DAY = 86_400_000
 
 # Release timeline (UTC ms offsets from ANCHOR). 2.15.0 ships a system prompt (v12) that states a
 # 30-day refund window instead of 14 days; 2.15.1 fixes it. Staging runs release candidates.
-T_2_15_0 = 4 * DAY + 12 * HOUR  # 2026-11-18 12:00Z
-T_2_15_1 = 5 * DAY + 16 * HOUR  # 2026-11-19 16:00Z
+T_2_15_0 = 4 * DAY + 9 * HOUR  # 2026-11-18 09:00Z
+T_2_15_1 = 6 * DAY + 11 * HOUR  # 2026-11-20 11:00Z
 
 
 # --------------------------------------------------------------------------------------------
@@ -79,13 +78,6 @@ class Gen:
             if h not in self._ids:
                 self._ids.add(h)
                 return h
-
-    def uuid(self) -> str:
-        while True:
-            u = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-            if u not in self._ids:
-                self._ids.add(u)
-                return u
 
     def alnum(self, n: int) -> str:
         abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -133,19 +125,23 @@ MONTHS = {
 
 
 def fmt_date(ms: int, locale: str, lang: Optional[str] = None) -> str:
-    """A short human date in the reader's language (lang) and regional style (locale)."""
+    """A short human date in the reader's language (lang) and regional style (locale); the year is
+    shown only when it is not the corpus year (2026)."""
     d = to_dt(ms)
     lang = lang or LOCALES[locale]["lang"]
+    y = d.year != ANCHOR.year
     if lang == "en":
         mon = MONTHS["en"][d.month - 1][:3]
-        return f"{mon} {d.day}" if locale in ("en-US", "ja-JP") else f"{d.day} {mon}"
+        if locale in ("en-US", "ja-JP"):
+            return f"{mon} {d.day}, {d.year}" if y else f"{mon} {d.day}"
+        return f"{d.day} {mon} {d.year}" if y else f"{d.day} {mon}"
     if lang == "de":
-        return f"{d.day}. {MONTHS['de'][d.month - 1]}"
+        return f"{d.day}. {MONTHS['de'][d.month - 1]}" + (f" {d.year}" if y else "")
     if lang == "fr":
-        return f"{'1er' if d.day == 1 else d.day} {MONTHS['fr'][d.month - 1]}"
+        return f"{'1er' if d.day == 1 else d.day} {MONTHS['fr'][d.month - 1]}" + (f" {d.year}" if y else "")
     if lang == "es":
-        return f"{d.day} de {MONTHS['es'][d.month - 1]}"
-    return f"{d.month}月{d.day}日"
+        return f"{d.day} de {MONTHS['es'][d.month - 1]}" + (f" de {d.year}" if y else "")
+    return (f"{d.year}年" if y else "") + f"{d.month}月{d.day}日"
 
 
 def fmt_money(x: float, currency: str, lang: str) -> str:
@@ -436,7 +432,7 @@ USER_TEXT: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("no_order", "I want a refund for my {product}, it stopped working after a week."),
             ("no_order", "How do I get my money back for something I bought from the Acme Store?"),
             ("sub_annual", "We were charged {amount} for our annual renewal on {renewed} but we've moved to another tool. Can we get a refund?"),
-            ("sub_annual", "Our Pro plan auto-renewed for a full year and nobody on the team noticed the reminder. Is a refund possible?"),
+            ("sub_annual", "Our {plan_name} plan auto-renewed for a full year and nobody on the team noticed the reminder. Is a refund possible?"),
             ("sub_monthly", "Can I get a refund for this month's subscription? I barely used Acme in the last few weeks."),
         ],
         "de": [
@@ -732,8 +728,8 @@ EMAIL_SIGN = {"en-US": ["Thanks,\n{first}", "Best,\n{first} {last}", "Thank you,
               "fr": ["Cordialement,\n{first} {last}", "Merci d'avance,\n{first}"],
               "es": ["Saludos,\n{first}", "Un saludo,\n{first} {last}"],
               "ja": ["よろしくお願いいたします。\n{last}"]}
-WEB_PREFIX = {"en": ["Hi, ", "Hello! ", "Hey, ", "hi - "], "de": ["Hallo, ", "Hi, "], "fr": ["Bonjour, "],
-              "es": ["Hola, "], "ja": ["すみません、"]}
+WEB_PREFIX = {"en": ["Hi, ", "Hello! ", "Hey, ", "hi - "], "de": ["Hallo! ", "Hi! "], "fr": ["Bonjour ! "],
+              "es": ["¡Hola! ", "Buenas. "], "ja": ["すみません、"]}
 
 BUGS = [
     # key, team, priority, {lang: description}, {lang: impact}
@@ -792,8 +788,12 @@ BUG_IMPACT = {
     "es": ["Nos está bloqueando al equipo.", "Desde ayer.", "Pasa en Chrome y en Firefox."],
     "ja": ["チーム全体の作業が止まっています。", "昨日から発生しています。", ""],
 }
-BUG_ENV = ["Chrome 131 on macOS", "Edge on Windows 11", "the desktop app 4.8.2 on Windows", "Safari 18",
-           "iPhone 15 / iOS 18.1", "Firefox 132 on Ubuntu", "Pixel 8, Android 15"]
+BUG_ENV = ["Chrome 131 / macOS 15", "Edge 131 / Windows 11", "Desktop 4.8.2 / Windows 11", "Safari 18 / macOS 15",
+           "iPhone 15 / iOS 18.1", "Firefox 132 / Ubuntu 24.04", "Pixel 8 / Android 15"]
+PRIORITY_NAMES = {"de": {"high": "hoch", "normal": "normal", "low": "niedrig"},
+                  "fr": {"high": "haute", "normal": "normale", "low": "basse"},
+                  "es": {"high": "alta", "normal": "normal", "low": "baja"},
+                  "ja": {"high": "高", "normal": "中", "low": "低"}}
 BUG_WORKAROUND = {
     "gantt": "In the meantime, filtering the view to a single milestone keeps it under the limit and loads normally.",
     "csv_export": "As a workaround, import the file in Excel via Data > From Text/CSV and choose UTF-8.",
@@ -889,10 +889,10 @@ ANSWERS: dict[str, dict[str, dict[str, list[str]]]] = {
             "ja": ["ご不便をおかけして申し訳ございません。ご注文番号（「A-」から始まる番号で、注文確認メールに記載されています）をお知らせいただけますか？返金または保証の対象か確認いたします。"],
         },
         "sub_refunded": {
-            "en": ["Your annual Pro plan renewed on {renewed} for {amount}. Because you're within 14 days of the renewal, you qualify for a prorated refund - I've issued {refund_amount} (refund {refund_id}). The workspace moves to the Free plan at the end of today, so export anything you need from paid features first."],
+            "en": ["Your annual {plan_name} plan renewed on {renewed} for {amount}. Because you're within 14 days of the renewal, you qualify for a prorated refund - I've issued {refund_amount} (refund {refund_id}). The workspace moves to the Free plan at the end of today, so export anything you need from paid features first."],
         },
         "sub_outside": {
-            "en": ["Your annual plan renewed on {renewed}, which is more than 14 days ago, so it isn't eligible for a prorated refund under our subscription policy. You can turn off auto-renewal under Settings > Billing so you won't be charged again, and you'll keep Pro features until {period_end}."],
+            "en": ["Your annual plan renewed on {renewed}, which is more than 14 days ago, so it isn't eligible for a prorated refund under our subscription policy. You can turn off auto-renewal under Settings > Billing so you won't be charged again, and you'll keep {plan_name} features until {period_end}."],
         },
         "sub_monthly": {
             "en": ["Monthly plans aren't refundable, but you won't be charged again once you cancel: go to Settings > Billing > Cancel plan. You'll keep Pro features until the end of the current period on {period_end}.",
@@ -1290,6 +1290,10 @@ class Ctx:
     def date(self, ms: int) -> str:
         return fmt_date(ms, self.locale, self.lang)
 
+    def num(self, n: int) -> str:
+        sep = {"de": ".", "es": ".", "fr": "\u202f"}.get(self.lang, ",")
+        return f"{n:,}".replace(",", sep)
+
 
 PLAN_NAMES = {"free": "Free", "pro": "Pro", "enterprise": "Enterprise"}
 RATE_LIMITS = {"free": 60, "pro": 600, "enterprise": 3000}
@@ -1311,7 +1315,7 @@ def seat_price(c: Ctx) -> float:
 
 
 def rnd_money(x: float, cur: str) -> float:
-    return float(int(round(x))) if cur == "JPY" else round(x, 2)
+    return int(round(x)) if cur == "JPY" else round(x, 2)
 
 
 def user_names(c: Ctx) -> tuple[str, str]:
@@ -1356,8 +1360,7 @@ def order_record(g: Gen, c: Ctx, oid: str, prod, status: str, placed: int, shipp
     price = prices[c.cur]
     rec: dict[str, Any] = {"order_id": oid, "status": status, "placed_at": iso_s(placed),
                            "items": [{"sku": sku, "name": name, "qty": 1, "unit_price": price}],
-                           "total": price, "currency": c.cur,
-                           "shipping_city": c.rng.choice(CITIES[c.locale])}
+                           "total": price, "currency": c.cur}
     if shipped is not None:
         rec["shipped_at"] = iso_s(shipped)
         rec["carrier"] = CARRIERS[c.locale][0]
@@ -1498,7 +1501,8 @@ def make_query(c: Ctx, intent: str, case: str, **fmt) -> str:
 
 def sc_refund(c: Ctx) -> Plan:
     g, rng = c.g, c.rng
-    case, tmpl = choose_text(rng, "refund", c.lang)
+    excl = {"free": ("sub_annual", "sub_monthly"), "pro": (), "enterprise": ("sub_monthly",)}[c.user.plan]
+    case, tmpl = choose_text(rng, "refund", c.lang, exclude=excl)
     prod = pick(rng, CATALOG)
     other = pick(rng, [p for p in CATALOG if p is not prod])
     oid = new_order_id(g)
@@ -1593,8 +1597,7 @@ def sc_refund(c: Ctx) -> Plan:
 
 def shipment_events(c: Ctx, shipped: int, last: int, last_desc: str, hub: str, final: Optional[tuple] = None) -> list:
     wh = WAREHOUSE[c.locale]
-    ev = [{"time": iso_s(shipped - 5 * HOUR), "location": wh, "description": "Shipment information received"},
-          {"time": iso_s(shipped), "location": wh, "description": "Picked up"},
+    ev = [{"time": iso_s(shipped), "location": wh, "description": "Picked up"},
           {"time": iso_s(shipped + 16 * HOUR), "location": wh, "description": "Departed facility"},
           {"time": iso_s(last), "location": hub, "description": last_desc}]
     if final:
@@ -1828,10 +1831,11 @@ def sc_api(c: Ctx) -> Plan:
     hint = {"free": "If you need more headroom, Pro raises the limit to 600 requests/min.",
             "pro": "If you consistently need more than 600/min, Enterprise starts at 3,000/min and can be raised further.",
             "enterprise": "Since you're on Enterprise, we can raise the limit - just tell me your expected peak."}[u.plan]
-    s = base_slots(c) | {"endpoint": endpoint, "key_prefix": key, "peak": f"{peak:,}", "rpm": f"{rpm:,}",
-                         "throttled": f"{rng.randint(300, 40000):,}", "upgrade_hint": hint, "limit": f"{limit:,}"}
+    throttled = rng.randint(300, 40000)
+    s = base_slots(c) | {"endpoint": endpoint, "key_prefix": key, "peak": c.num(peak), "rpm": c.num(rpm),
+                         "throttled": c.num(throttled), "upgrade_hint": hint, "limit": c.num(limit)}
     status = {"api_key_prefix": key, "plan": u.plan, "limit_per_min": limit, "peak_per_min_1h": peak,
-              "throttled_24h": int(s["throttled"].replace(",", "")),
+              "throttled_24h": throttled,
               "top_endpoints": [{"path": endpoint, "share": round(rng.uniform(0.55, 0.9), 2)},
                                 {"path": "/v2/projects", "share": round(rng.uniform(0.03, 0.1), 2)}],
               "keys_in_workspace": rng.randint(1, 6)}
@@ -1912,7 +1916,8 @@ def sc_bug(c: Ctx) -> Plan:
         prio = "high"
     desc = descs[c.lang]
     s = base_slots(c) | {"bug": desc, "bug_lc": desc[0].lower() + desc[1:], "impact": pick(rng, BUG_IMPACT[c.lang]),
-                         "env": pick(rng, BUG_ENV), "team": team, "priority": prio,
+                         "env": pick(rng, BUG_ENV), "team": team,
+                         "priority": PRIORITY_NAMES.get(c.lang, {}).get(prio, prio),
                          "workaround": BUG_WORKAROUND[key] if c.lang == "en" and rng.random() < 0.6 else ""}
     steps: list[Step] = []
     flags: dict[str, Any] = {}
@@ -2058,7 +2063,7 @@ def sc_multi(c: Ctx) -> Plan:
     ch1, ch2 = "ch_" + g.alnum(14), "ch_" + g.alnum(14)
     s = base_slots(c) | {"order_id": oid, "product": prod[1], "carrier": carrier, "hub": hub,
                          "amount": c.money(price), "date": c.date(charged), "last_scan": c.date(last)}
-    par = 1 if rng.random() < 0.5 else 0
+    par = 1 if rng.random() < 0.7 else 0
     steps = [Step("lookup_order", {"order_id": oid},
                   order_record(g, c, oid, prod, "delayed", charged, shipped, None, eta, trk),
                   group=par, lat=(80, 420), service="orders-api"),
@@ -2088,7 +2093,7 @@ SCENARIOS = {"refund": sc_refund, "shipping_delay": sc_shipping, "password_reset
              "billing_dispute": sc_billing, "api_rate_limit": sc_api, "account_deletion": sc_deletion,
              "bug_report": sc_bug, "feature_request": sc_feature, "plan_change": sc_plan, "out_of_scope": sc_oos,
              "multi_issue": sc_multi}
-INTENT_WEIGHTS = [("refund", 16), ("shipping_delay", 16), ("password_reset", 12), ("billing_dispute", 11),
+INTENT_WEIGHTS = [("refund", 20), ("shipping_delay", 17), ("password_reset", 12), ("billing_dispute", 11),
                   ("api_rate_limit", 9), ("account_deletion", 7), ("bug_report", 11), ("feature_request", 7),
                   ("plan_change", 5), ("out_of_scope", 4)]
 
@@ -2097,17 +2102,16 @@ INTENT_WEIGHTS = [("refund", 16), ("shipping_delay", 16), ("password_reset", 12)
 # spans
 # --------------------------------------------------------------------------------------------
 
-READ_ONLY_TOOLS = ("lookup_order", "lookup_account", "list_invoices", "list_payments", "get_rate_limit_status",
-                   "search_status_page", "check_shipment")
-ALL_TOOLS = ["lookup_order", "check_shipment", "create_return", "issue_refund", "list_payments", "list_invoices",
-             "lookup_account", "send_password_reset", "get_rate_limit_status", "schedule_account_deletion",
-             "search_status_page", "create_ticket"]
+# Steps the pipeline runs itself before the first model call: read-only lookups, plus the fixed
+# password-reset workflow (sending a reset link needs no judgement).
+PIPELINE_TOOLS = ("lookup_order", "lookup_account", "list_invoices", "list_payments", "get_rate_limit_status",
+                  "search_status_page", "check_shipment", "send_password_reset")
 
 
 class Span:
     def __init__(self, g: Gen, name: str, type_: str, parent: Optional["Span"] = None):
         self.id = "span-" + g.hex(16)
-        self.span_id = g.uuid()
+        self.span_id = g.hex(16)  # OpenTelemetry-style 64-bit span id
         self.name, self.type, self.parent = name, type_, parent
         self.root: Span = parent.root if parent else self
         if parent is None:
@@ -2306,9 +2310,13 @@ def tidy(text: str, locale: str, lang: str) -> str:
     while "  " in text:
         text = text.replace("  ", " ")
     text = text.replace(" \n", "\n").strip()
-    if locale == "en-GB" and lang == "en":
-        for a, b in GB_SPELLING:
-            text = text.replace(a, b)
+    if lang == "en":
+        text = text.replace(" a Acme ", " an Acme ").replace("A Acme ", "An Acme ")
+        if locale == "en-GB":
+            for a, b in GB_SPELLING:
+                text = text.replace(a, b)
+    elif lang == "fr":  # elision before the brand name
+        text = text.replace(" le Acme ", " l'Acme ").replace("Le Acme ", "L'Acme ").replace(" de le ", " du ")
     return text
 
 
@@ -2326,7 +2334,8 @@ def render_answer(c: Ctx, plan: Plan) -> str:
     if rng.random() < {"email": 1.0, "web": 0.55, "slack": 0.3}[c.channel]:
         opts = [x for x in GREETING[key] if c.channel == "slack" or not x.startswith("Hey")]
         parts.append(pick(rng, opts).format_map(plan.slots))
-    if c.lang == "en" and EMPATHY[plan.intent] and not plan.flags.get("injection") and rng.random() < 0.35:
+    if c.lang == "en" and EMPATHY[plan.intent] and not plan.flags.get("injection") and rng.random() < 0.35 \
+            and not body.startswith(("I'm sorry", "Sorry", "Thanks", "Good news")):
         parts.append(pick(rng, EMPATHY[plan.intent]))
     parts.append(body)
     if rng.random() < {"email": 0.9, "web": 0.5, "slack": 0.2}[c.channel]:
@@ -2335,7 +2344,10 @@ def render_answer(c: Ctx, plan: Plan) -> str:
         sep = "\n\n" if c.channel == "email" else "\n"
     else:
         sep = "\n\n" if c.channel == "email" else " " if c.channel == "slack" else pick(rng, ["\n\n", " "])
-    return tidy(sep.join(parts), c.locale, c.lang)
+    text = sep.join(parts)
+    if sep == " " and len(parts) > 1 and parts[0].endswith((",", ":")):
+        text = parts[0] + "\n" + sep.join(parts[1:])  # a letter-style salutation gets its own line
+    return tidy(text, c.locale, c.lang)
 
 
 def reference_answer(c: Ctx, plan: Plan) -> str:
@@ -2347,16 +2359,17 @@ def reference_answer(c: Ctx, plan: Plan) -> str:
 
 def style_user(c: Ctx, text: str) -> str:
     rng, u, lang = c.rng, c.user, c.lang
-    if c.locale == "en-GB" and lang == "en":
-        text = tidy(text, c.locale, lang)
+    text = tidy(text, c.locale, lang)
     if c.channel == "email":
+        text = text[0].upper() + text[1:]
         skey = (c.locale if c.locale in EMAIL_SIGN else "en-US") if lang == "en" else lang
         first, last = user_names(c)
         sign = pick(rng, EMAIL_SIGN[skey]).format(first=first, last=last)
         return f"{pick(rng, EMAIL_GREET[lang])}\n\n{text}\n\n{sign}"
     first_word = text.split(" ", 1)[0]
     if c.channel == "slack":
-        if lang == "en" and rng.random() < 0.5 and first_word not in ("I", "I'm", "I've", "I'd"):
+        if lang == "en" and rng.random() < 0.5 and first_word not in ("I", "I'm", "I've", "I'd") \
+                and not first_word.rstrip(":").isupper():
             text = text[0].lower() + text[1:]
         return text.rstrip(".")
     if rng.random() < 0.25 and not text.lower().startswith(("hi", "hello", "hey", "hallo", "bonjour", "hola", "bug")):
@@ -2451,7 +2464,7 @@ def build_support(c: Ctx, plan: Plan, fail: Optional[tuple], history: list) -> t
         t = sp.end + rng.randint(1, 5)
         llm_text = red
 
-    if rng.random() < 0.72:
+    if rng.random() < 0.66:
         pred = plan.intent if plan.intent != "multi_issue" else "shipping_delay"
         conf = rng.uniform(0.78, 0.99)
         if plan.intent != "multi_issue" and rng.random() < 0.05:
@@ -2467,7 +2480,7 @@ def build_support(c: Ctx, plan: Plan, fail: Optional[tuple], history: list) -> t
         fn.start = t
         fn.input = {"message": llm_text}
         fn.output = cls
-        if rng.random() < 0.3:
+        if rng.random() < 0.25:
             fn.metadata = {"classifier": "llm"}
             sp = llm_span(g, fn, t + rng.randint(1, 4),
                           [{"role": "system", "content": CLASSIFIER_PROMPT}, {"role": "user", "content": llm_text}],
@@ -2486,13 +2499,15 @@ def build_support(c: Ctx, plan: Plan, fail: Optional[tuple], history: list) -> t
     kb.input = {"query": plan.query, "top_k": top_k, "locale": c.locale}
     kb.metadata = {"index": "kb-prod-2026-11", "service": "vector-search"}
     end = t + rng.randint(45, 380)
-    if rng.random() < 0.2:
+    emb_end = t
+    if rng.random() < 0.14:
         emb = Span(g, "embed_query", "function", kb)
         emb.start = t + rng.randint(1, 5)
         emb.end = emb.start + rng.randint(15, 90)
         emb.input = {"text": plan.query}
         emb.output = {"dimensions": 1536, "cache_hit": rng.random() < 0.3}
         emb.metadata = {"embedding_model": "text-embedding-3-small"}
+        emb_end = emb.end
         end = max(end, emb.end + rng.randint(20, 200))
 
     def abort(span: Span, actions: list) -> tuple[Span, dict]:
@@ -2505,7 +2520,7 @@ def build_support(c: Ctx, plan: Plan, fail: Optional[tuple], history: list) -> t
 
     if fail and fail[0] == "kb":
         kb.error, dur = kb_error(rng)
-        kb.end = t + dur
+        kb.end = max(t + dur, emb_end + rng.randint(1, 5))
         return abort(kb, [])
     kb.end = end
     results = kb_results(rng, plan.kb, top_k)
@@ -2513,7 +2528,7 @@ def build_support(c: Ctx, plan: Plan, fail: Optional[tuple], history: list) -> t
     info["kb_top"] = results[0]["score"]
     t = kb.end + rng.randint(2, 12)
 
-    used = [r for r in results if r["score"] >= 0.7][:2]
+    used = [r for r in results if r["score"] >= 0.75][:2]
     kb_txt = "\n".join(f"[{r['id']}] {r['title']}: {r['snippet']}" for r in used) or "(no relevant articles found)"
     sys_msg = SYSTEM_PROMPTS[c.prompt_version].format(language=LANG_NAMES[c.lang])
     ctx_msg = (f"Customer: {display_name(u)} ({u.user_id}), plan={u.plan}, locale={u.locale}, channel={c.channel}, "
@@ -2521,12 +2536,12 @@ def build_support(c: Ctx, plan: Plan, fail: Optional[tuple], history: list) -> t
     user_msg = f"Subject: {plan.subject}\n\n{llm_text}" if c.channel == "email" and plan.subject else llm_text
     messages = [{"role": "system", "content": sys_msg}, {"role": "system", "content": ctx_msg}]
 
-    # The pipeline prefetches read-only lookups (order, account, ...) before the first model call;
-    # the model only calls tools that act. Some traffic (and every multi-issue request) runs the
+    # The pipeline runs lookups (order, account, ...) before the first model call; the model only
+    # calls tools that act. Some traffic (and every multi-issue request) runs the
     # lookups through the model instead, which makes for longer agent loops.
     n_pre = 0
     if plan.intent != "multi_issue" and rng.random() < 0.85:
-        while n_pre < len(plan.steps) and plan.steps[n_pre].tool in READ_ONLY_TOOLS:
+        while n_pre < len(plan.steps) and plan.steps[n_pre].tool in PIPELINE_TOOLS:
             n_pre += 1
     tool_fail = int(fail[1] * len(plan.steps)) if fail and fail[0] == "tool" else -1
     pre_lines = []
@@ -2539,7 +2554,7 @@ def build_support(c: Ctx, plan: Plan, fail: Optional[tuple], history: list) -> t
         pre_lines.append(f"{st.tool}({compact(st.args)}) -> {compact(st.result)}")
         t = ts.end + rng.randint(1, 8)
     if pre_lines:
-        messages.append({"role": "system", "content": "Prefetched data:\n" + "\n".join(pre_lines)})
+        messages.append({"role": "system", "content": "Workflow results:\n" + "\n".join(pre_lines)})
     messages += history + [{"role": "user", "content": user_msg}]
 
     groups: list[list[Step]] = []
@@ -2656,7 +2671,7 @@ def annotate(c: Ctx, plan: Plan, root: Span, info: dict) -> None:
         tags.append("escalated")
     if u.vip:
         tags.append("vip")
-    if fl.get("wrong_fact") and rng.random() < 0.55:
+    if fl.get("wrong_fact") and rng.random() < 0.7:
         tags.append("regression")
     autos = [v for k, v in scores.items() if k in ("Factuality", "Helpfulness", "Relevance") and v is not None]
     low = bool(autos) and min(autos) < 0.4
@@ -2693,7 +2708,7 @@ def annotate(c: Ctx, plan: Plan, root: Span, info: dict) -> None:
                                          max(at, ANCHOR_MS + T_2_15_1) + rng.randint(1, 30) * 60_000))
         if "needs-review" not in tags and kind != "good" and kind != "ja":
             tags.append("needs-review")
-    if not failed and rng.random() < (0.3 if root.comments else 0.09):
+    if not failed and rng.random() < (0.3 if root.comments else 0.08):
         root.expected = reference_answer(c, plan)
 
 
@@ -2745,11 +2760,11 @@ def make_ctx(g: Gen, u: User, t: int, intent: str, env: Optional[str] = None, ch
     channel = channel or (u.channel if rng.random() < 0.6 else wpick(rng, [("web", 55), ("email", 25), ("slack", 20)]))
     model = pick_model(rng, env, version, u.plan)
     temp = 0.7 if rng.random() < 0.05 else (0.3 if pv == "support-system@v11" else 0.2)
-    window = 30 if pv == "support-system@v12" and rng.random() < 0.8 else 14
+    window = 30 if pv == "support-system@v12" and rng.random() < 0.85 else 14
     return Ctx(g, u, t, lang, channel, env, version, pv, model, temp, window, "conv_" + g.hex(16))
 
 
-def regular_trace(g: Gen, u: User, t: int, force_intent: Optional[str] = None) -> Span:
+def regular_trace(g: Gen, u: User, t: int, force_intent: Optional[str] = None, fails: bool = False) -> Span:
     rng = g.rng
     if force_intent:
         intent = force_intent
@@ -2764,7 +2779,7 @@ def regular_trace(g: Gen, u: User, t: int, force_intent: Optional[str] = None) -
         hu, ha = pick(rng, HISTORY[c.lang])
         history = [{"role": "user", "content": hu}, {"role": "assistant", "content": ha}]
     fail = None
-    if rng.random() < 0.04:
+    if fails:
         kinds = ["kb"] + ["llm"] * 3 + (["tool"] * 3 if plan.steps else [])
         fail = (pick(rng, kinds), rng.random())  # which step fails: a fraction of the way through
     root, info = build_support(c, plan, fail, history)
@@ -2889,7 +2904,7 @@ def triage_trace(g: Gen, users: list, t0: int) -> Span:
     return root
 
 
-LOOP_ROUNDS = 48
+LOOP_ROUNDS = 40
 LOOP_TEXT = ["The order status came back as unknown. Let me try the lookup again.",
              "Still inconclusive - checking the carrier directly.",
              "Let me search the knowledge base for this status.",
@@ -2990,12 +3005,13 @@ def runaway_trace(g: Gen, users: list, t0: int) -> Span:
     finalize_metrics(root)
     cost = root.metrics["estimated_cost"]
     root.scores = {"Factuality": None, "Helpfulness": 0.0, "Relevance": 0.412}
-    root.tags = ["staging", "regression", "needs-review"]
+    root.tags = ["staging", "escalated", "regression", "needs-review"]
     root.comments = [
         comment(g, "Agent never terminates: the 4-message memory window drops the earlier lookup results, and v13's "
                    "'if a lookup is inconclusive, retry' makes it re-check forever. Blocking 2.16.0 until fixed.",
                 "sam@acme.io", root.end + 3 * HOUR + 1_234),
-        comment(g, f"This one trace cost ${cost:.2f} in tokens. Adding a cap on repeated identical tool calls.",
+        comment(g, f"{root.metrics['llm_calls']} model calls and {(root.end - root.start) / 1000:.0f} s for a "
+                   f"question that normally takes one call (${cost:.2f}). Adding a cap on repeated identical tool calls.",
                 "lena@acme.io", root.end + 5 * HOUR + 40_500),
     ]
     root.expected = ("Order status is temporarily unavailable (migration to fulfilment-v2). Tell the customer, "
@@ -3019,12 +3035,11 @@ def generate(n_traces: int, seed: int = DEFAULT_SEED) -> list[Span]:
         u = rng.choices(users, weights=[x.weight for x in users])[0]
         starts.append((sample_time(rng, u), i, u))
     starts.sort(key=lambda x: (x[0], x[1]))
+    failing = set(rng.sample(range(n_reg), round(0.04 * n_reg)))  # ~4% of traces hit an error somewhere
     roots = []
     for k, (t, _i, u) in enumerate(starts):
-        force = "multi_issue" if k % 50 == 17 else None
-        if force and u.lang not in ("en", "de"):
-            force = None
-        roots.append(regular_trace(g, u, t, force))
+        force = "multi_issue" if k % 60 == 17 else None
+        roots.append(regular_trace(g, u, t, force, k in failing))
     if specials:
         roots.append(triage_trace(g, users, ANCHOR_MS + 3 * DAY + 2 * HOUR + rng.randint(0, 900)))
         roots.append(runaway_trace(g, users, ANCHOR_MS + 6 * DAY + 10 * HOUR + 32 * 60_000 + rng.randint(0, 59_999)))
