@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -18,6 +19,7 @@ from typing import Iterator
 
 from .errors import StoreError
 
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
 BUSY_TIMEOUT_MS = 60_000
 # How long a writer keeps retrying a transaction that could not get the lock.
 WRITE_RETRY_SECONDS = 600.0
@@ -165,6 +167,7 @@ def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Conne
         if new:
             # Spans are ~1 KB: 8 KB pages hold several per page (measured: ~20% faster import).
             conn.execute("PRAGMA page_size = 8192")
+    register_functions(conn)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA cache_size = -65536")  # 64 MB page cache
@@ -174,6 +177,42 @@ def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Conne
         _retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
         conn.execute("PRAGMA synchronous = NORMAL")
     return conn
+
+
+class _Percentile:
+    """percentile(x, p): linear interpolation between closest ranks (like numpy's default)."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.p = 0.5
+
+    def step(self, value, p) -> None:
+        if value is not None and not isinstance(value, (str, bytes)):
+            self.values.append(float(value))
+        if p is not None:
+            self.p = float(p)
+
+    def finalize(self):
+        if not self.values:
+            return None
+        v = sorted(self.values)
+        k = (len(v) - 1) * self.p
+        lo = int(k)
+        hi = min(lo + 1, len(v) - 1)
+        return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
+def _words(text, words) -> int:
+    """Whole-word, case-insensitive: does ``text`` contain every word of ``words``?"""
+    if text is None or words is None:
+        return 0
+    hay = {w.casefold() for w in _WORD_RE.findall(str(text))}
+    return int(all(w.casefold() in hay for w in _WORD_RE.findall(str(words))))
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    conn.create_function("bt_words", 2, _words, deterministic=True)
+    conn.create_aggregate("bt_percentile", 2, _Percentile)
 
 
 def _retry(fn, deadline: float | None = None):

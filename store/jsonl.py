@@ -20,6 +20,7 @@ from .models import SPAN_KEYS, SpanIn, now_iso
 from .db import secondary_indexes
 from .spans import (
     index_new_rows,
+    iter_export_lines,
     iter_export_rows,
     max_rid,
     project_id,
@@ -85,6 +86,19 @@ def iter_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
     for n, line in enumerate(stream, 1):
         if line.strip():
             yield n, line
+
+
+def refresh_stats(conn, new_rows: int) -> None:
+    """Keep the planner's statistics fresh: after an import that grew the spans table by
+    more than a tenth (or when there are none yet), ANALYZE (~2 s per million spans).
+    The query layer picks between index-driven and scan plans; it needs these numbers."""
+    total = max_rid(conn)
+    has_stats = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+    ).fetchone() and conn.execute("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'spans' LIMIT 1").fetchone()
+    if total >= 1000 and (not has_stats or new_rows * 10 >= total):
+        for table in ("spans", "span_scores", "span_tags"):
+            conn.execute(f"ANALYZE {table}")
 
 
 def _index_since(conn, after_rid: int) -> int:
@@ -227,6 +241,7 @@ def import_jsonl(
             for _, sql in dropped:
                 conn.execute(sql)
             new = conn.execute("SELECT count(*) FROM spans WHERE rid > ?", (existing,)).fetchone()[0]
+            refresh_stats(conn, new)
     finally:
         if isinstance(worker, threading.Thread):
             # Unblock the producer if we stopped early (error, Ctrl-C): drain until it ends.
@@ -244,11 +259,11 @@ def import_jsonl(
     return result
 
 
-def write_jsonl(rows: Iterable[tuple], out: IO[str], progress: Optional[Callable[[int], None]] = None) -> int:
+def write_jsonl(lines: Iterable[str], out: IO[str], progress: Optional[Callable[[int], None]] = None) -> int:
     n = 0
     buf: list[str] = []
-    for r in rows:
-        buf.append(row_to_json_line(r))
+    for line in lines:
+        buf.append(line)
         n += 1
         if len(buf) >= 2000:
             out.write("\n".join(buf) + "\n")
@@ -297,9 +312,10 @@ def export_logs(
     order: str = "s.rid",
     progress: Optional[Callable[[int], None]] = None,
 ) -> int:
-    rows = iter_export_rows(store, project, where=where, params=params, order=order)
     if fmt == "jsonl":
-        return write_jsonl(rows, out, progress)
+        lines = iter_export_lines(store, project, where=where, params=params, order=order)
+        return write_jsonl(lines, out, progress)
     if fmt == "csv":
+        rows = iter_export_rows(store, project, where=where, params=params, order=order)
         return write_csv(rows, out, progress)
     raise InputError(f"unknown export format {fmt!r} (expected jsonl or csv)")

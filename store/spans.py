@@ -228,8 +228,42 @@ def log_spans(store: Store, project: str, spans: Iterable[dict | SpanIn]) -> lis
 
 _EXPORT_COLUMNS = """s.rid, s.id, s.span_id, s.root_span_id, s.span_parents, s.created,
     s.input, s.output, s.expected, s.error, s.scores, s.metadata, s.metrics, s.tags, s.span_attributes,
+    CASE WHEN EXISTS (SELECT 1 FROM comments c WHERE c.span_rid = s.rid) THEN
     (SELECT json_group_array(json_object('id', c.id, 'text', c.text, 'author', c.author, 'created', c.created))
-       FROM (SELECT * FROM comments c WHERE c.span_rid = s.rid ORDER BY c.created, c.id) c)"""
+       FROM (SELECT * FROM comments c WHERE c.span_rid = s.rid ORDER BY c.created, c.id) c) END"""
+
+
+# The export line built inside SQLite (C string operations; Python only writes the lines).
+# Same bytes as ``row_to_json_line``: stored JSON text is spliced in as it is.
+_EXPORT_LINE = """'{"id":' || json_quote(s.id) || ',"span_id":' || json_quote(s.span_id)
+    || ',"root_span_id":' || json_quote(s.root_span_id) || ',"span_parents":' || coalesce(s.span_parents, 'null')
+    || ',"created":' || json_quote(s.created) || ',"input":' || coalesce(s.input, 'null')
+    || ',"output":' || coalesce(s.output, 'null') || ',"expected":' || coalesce(s.expected, 'null')
+    || ',"error":' || coalesce(s.error, 'null') || ',"scores":' || s.scores || ',"metadata":' || s.metadata
+    || ',"metrics":' || s.metrics || ',"tags":' || s.tags || ',"span_attributes":' || s.span_attributes
+    || ',"comments":' || CASE WHEN EXISTS (SELECT 1 FROM comments c WHERE c.span_rid = s.rid)
+        THEN (SELECT json_group_array(json_object('id', c.id, 'text', c.text, 'author', c.author,
+                'created', c.created))
+              FROM (SELECT * FROM comments c WHERE c.span_rid = s.rid ORDER BY c.created, c.id) c)
+        ELSE '[]' END || '}'"""
+
+
+def iter_export_lines(
+    store: Store, project: str, *, where: str = "", params: tuple = (), order: str = "s.rid", batch: int = 5000
+) -> Iterator[str]:
+    """Like ``iter_export_rows`` but yields finished JSONL lines (no newline)."""
+    pid = project_id(store, project, create=False) if not store.readonly else _ro_project_id(store, project)
+    sql = f"SELECT {_EXPORT_LINE} FROM spans s WHERE s.project_id = ?{len(params) + 1}"
+    if where:
+        sql += f" AND ({where})"
+    sql += f" ORDER BY {order}"
+    cur = store.conn.execute(sql, (*params, pid))
+    while True:
+        rows = cur.fetchmany(batch)
+        if not rows:
+            return
+        for (line,) in rows:
+            yield line
 
 
 def _s(value: Optional[str]) -> str:
@@ -268,11 +302,13 @@ def iter_export_rows(
 ) -> Iterator[tuple]:
     """Stream rows of a project (optionally filtered by a compiled WHERE fragment)."""
     pid = project_id(store, project, create=False) if not store.readonly else _ro_project_id(store, project)
-    sql = f"SELECT {_EXPORT_COLUMNS} FROM spans s WHERE s.project_id = ?"
+    # ``where`` may use numbered parameters (?1, ?2, ... from the query compiler): the
+    # project id takes the next free number.
+    sql = f"SELECT {_EXPORT_COLUMNS} FROM spans s WHERE s.project_id = ?{len(params) + 1}"
     if where:
         sql += f" AND ({where})"
     sql += f" ORDER BY {order}"
-    cur = store.conn.execute(sql, (pid, *params))
+    cur = store.conn.execute(sql, (*params, pid))
     while True:
         rows = cur.fetchmany(batch)
         if not rows:
