@@ -501,13 +501,14 @@ def run_query(store: Store, text: str, default_project: str = "default", now: Op
         rows = [[_decode(v, d) for v, d in zip(r, decode)] for r in store.conn.execute(sql, c.params)]
         return Result([it.alias for it in items], rows)
 
+    explicit_limit = limit is not None
     if limit is None:
         limit = DEFAULT_LIMIT
     if q.star or not q.select:
         order = _order_by(c, q, [], default="s.created DESC, s.rid DESC")
         sql = f"SELECT {_EXPORT_COLUMNS} FROM spans s WHERE {where}{order} LIMIT {c.p(limit + 1)}"
         dicts = [row_to_dict(r) for r in store.conn.execute(sql, c.params)]
-        truncated = len(dicts) > limit
+        truncated = len(dicts) > limit and not explicit_limit
         dicts = dicts[:limit]
         columns = list(dicts[0].keys()) if dicts else ["id", "created", "input", "output"]
         return Result(columns, [[d[k] for k in columns] for d in dicts], truncated)
@@ -519,7 +520,7 @@ def run_query(store: Store, text: str, default_project: str = "default", now: Op
     order = _order_by(c, q, q.select, default="s.created DESC, s.rid DESC")
     sql = f"SELECT {', '.join(cols)} FROM spans s WHERE {where}{order} LIMIT {c.p(limit + 1)}"
     rows = [[_decode(v, d) for v, d in zip(r, decode)] for r in store.conn.execute(sql, c.params)]
-    truncated = len(rows) > limit
+    truncated = len(rows) > limit and not explicit_limit
     return Result([it.alias for it in q.select], rows[:limit], truncated)
 
 
@@ -560,7 +561,7 @@ def _summary_query(store: Store, c: Compiler, q: Query, where: str) -> Result:
         f" ORDER BY s.created DESC, s.rid DESC LIMIT {c.p(limit + 1)}"
     )
     roots = store.conn.execute(sql, c.params).fetchall()
-    truncated = len(roots) > limit
+    truncated = len(roots) > limit and q.limit is None
     roots = roots[:limit]
     lq = LogsQuery.__new__(LogsQuery)
     lq.store = store

@@ -16,6 +16,7 @@ from typing import Iterator, List, Optional
 
 import typer
 
+from store.btql import QueryError
 from store.errors import InputError, NotFound, StoreError
 
 app = typer.Typer(
@@ -55,6 +56,9 @@ def user_errors() -> Iterator[None]:
     """Turn our errors into one line on stderr and the contract's exit code; never a traceback."""
     try:
         yield
+    except QueryError as exc:
+        sys.stderr.write(f"bt-tui: {exc}\n{_indent(exc.caret())}\n")
+        raise typer.Exit(2) from None
     except (InputError, UsageError, NotFound) as exc:
         raise _fail(str(exc), 2) from None
     except StoreError as exc:
@@ -71,6 +75,10 @@ def user_errors() -> Iterator[None]:
         raise
     except Exception as exc:  # anything else: one line, exit 1
         raise _fail(f"{type(exc).__name__}: {exc}", 1) from None
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
 
 
 def open_store(*, readonly: bool = False, must_exist: bool = False):
@@ -245,25 +253,99 @@ def import_logs(
 def export_logs_cmd(
     fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl | csv"),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
+    filter_: Optional[str] = typer.Option(None, "--filter", help="Only spans matching this filter expression (the query language)."),
+    traces: bool = typer.Option(False, "--traces", help="With --filter: every span of each trace that has a matching span."),
 ) -> None:
-    """Export the project's logs (every span, in insertion order)."""
+    """Export the project's logs (every span, in insertion order; with --filter, in time order)."""
     from store.jsonl import export_logs
     from store.spans import count_spans
 
     with user_errors():
         if fmt not in ("jsonl", "csv"):
             raise UsageError(f"unknown format {fmt!r} (expected jsonl or csv)")
+        if traces and not filter_:
+            raise UsageError("--traces goes with --filter")
         store = open_store(readonly=True)
-        total = count_spans(store, state.project) if (output and _progress_wanted()) else None
+        where, params, order = "", (), "s.rid"
+        if filter_:
+            from store.query import filter_where
+
+            where, plist = filter_where(store, state.project, filter_, traces=traces)
+            params, order = tuple(plist), "s.created, s.rid"
+        total = count_spans(store, state.project) if (output and _progress_wanted() and not filter_) else None
         if output:
             tmp = Path(output).with_name(Path(output).name + ".part")
-            with open(tmp, "w", encoding="utf-8", newline="") as out, progress_bar("exporting", total, unit="rows") as adv:
-                n = export_logs(store, state.project, out, fmt=fmt, progress=adv)
+            try:
+                with open(tmp, "w", encoding="utf-8", newline="") as out, progress_bar("exporting", total, unit="rows") as adv:
+                    n = export_logs(store, state.project, out, fmt=fmt, where=where, params=params, order=order, progress=adv)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
             tmp.replace(output)
             _note(f"exported {n} spans to {output}")
         else:
-            export_logs(store, state.project, sys.stdout, fmt=fmt)
+            export_logs(store, state.project, sys.stdout, fmt=fmt, where=where, params=params, order=order)
             sys.stdout.flush()
+
+
+@app.command()
+def query(
+    text: str = typer.Argument(..., help="A full query (SQL form or BTQL clauses) or a filter expression."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table | jsonl | csv"),
+) -> None:
+    """Run a query: SELECT ... FROM project_logs('p') WHERE ... GROUP BY ... ORDER BY ... LIMIT n,
+    or BTQL clauses (select:, from:, filter:, dimensions:, measures:, sort:, limit:) separated
+    by newlines or |. Opens the database read-only."""
+    import orjson
+
+    from store.query import run_query
+
+    with user_errors():
+        if fmt not in ("table", "jsonl", "csv"):
+            raise UsageError(f"unknown format {fmt!r} (expected table, jsonl or csv)")
+        store = open_store(readonly=True)
+        res = run_query(store, text, state.project)
+        if fmt == "jsonl":
+            out = sys.stdout
+            for row in res.rows:
+                out.write(orjson.dumps(dict(zip(res.columns, row)), default=str).decode() + "\n")
+        elif fmt == "csv":
+            import csv
+
+            w = csv.writer(sys.stdout, lineterminator="\n")
+            w.writerow(res.columns)
+            for row in res.rows:
+                w.writerow(["" if v is None else v if isinstance(v, str) else orjson.dumps(v).decode() for v in row])
+        else:
+            _print_table(res)
+        if res.truncated:
+            _note(f"showing the first {len(res.rows)} rows; add a LIMIT to see more or fewer")
+
+
+def _print_table(res) -> None:
+    import orjson
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=False)
+    table = Table(box=box.SIMPLE_HEAVY, show_lines=False)
+    for c in res.columns:
+        table.add_column(str(c), overflow="ellipsis", max_width=60, no_wrap=True)
+    for row in res.rows:
+        cells = []
+        for v in row:
+            if v is None:
+                cells.append("")
+            elif isinstance(v, str):
+                cells.append(v)
+            elif isinstance(v, float):
+                cells.append(f"{v:.4g}")
+            else:
+                cells.append(orjson.dumps(v).decode() if not isinstance(v, (int,)) else str(v))
+        table.add_row(*cells)
+    console.print(table)
+    console.print(f"{len(res.rows)} row{'s' if len(res.rows) != 1 else ''}", style="dim")
 
 
 # --- feedback --------------------------------------------------------------------------------
