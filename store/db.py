@@ -139,6 +139,19 @@ MIGRATIONS: list[str] = [
             SELECT new.rid, value FROM json_each(new.tags) WHERE type = 'text';
     END;
     """,
+    # v3: saved views (named filters) per project, shared by everyone on the database.
+    """
+    CREATE TABLE views (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        name TEXT NOT NULL,
+        filter TEXT NOT NULL,
+        shape TEXT NOT NULL DEFAULT 'traces',
+        author TEXT NOT NULL,
+        created TEXT NOT NULL,
+        UNIQUE (project_id, name)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -305,6 +318,14 @@ class Store:
                     f"database schema version {v} is newer than this bt-tui supports "
                     f"({SCHEMA_VERSION}); upgrade bt-tui to open it"
                 )
+            if v < SCHEMA_VERSION and os.access(self.path, os.W_OK):
+                # An older database: upgrade it once through a writable connection.
+                wconn = connect(self.path)
+                try:
+                    migrate(wconn)
+                finally:
+                    wconn.close()
+                v = schema_version(conn)
             if v < SCHEMA_VERSION:
                 raise StoreError(
                     f"{self.path}: database schema version {v} needs an upgrade; "
@@ -341,6 +362,19 @@ class Store:
             raise
         else:
             _retry(lambda: conn.execute("COMMIT"))
+
+    def release_thread(self) -> None:
+        """Close and forget the calling thread's connection (worker threads call this when
+        done, so short-lived threads do not pile up connections)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        with contextlib.suppress(Exception):
+            conn.close()
 
     def close(self) -> None:
         with self._lock:

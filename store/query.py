@@ -299,30 +299,38 @@ class LogsQuery:
             "r",
         )
 
-    def page(self, after: Optional[tuple] = None, limit: int = PAGE) -> Page:
+    def page(self, after: Optional[tuple] = None, limit: int = PAGE, *, reverse: bool = False) -> Page:
+        """``limit`` rows after the keyset cursor ``after`` in this view's order. With
+        ``reverse``: the rows just *before* ``after`` (or the last page when ``after`` is
+        None), still returned in this view's order; ``Page.after`` is then the cursor for
+        the page before those."""
         t0 = time.perf_counter()
         pid = _project_id(self.store, self.project)
         if pid is None:
             return Page([], None, self.filter)
         rows = None
+        desc = self.desc != reverse
         if self.filter.mode != "all":
             try:
-                rows = self._fetch(pid, after, limit, probe=True, budget=PROBE_BUDGET_S)
+                rows = self._fetch(pid, after, limit, probe=True, budget=PROBE_BUDGET_S, desc=desc)
             except _Interrupted:
                 rows = None
         if rows is None:
-            rows = self._fetch(pid, after, limit, probe=False)
+            rows = self._fetch(pid, after, limit, probe=False, desc=desc)
         if self.shape == "traces" and rows:
             self._summarise(pid, rows)
         nxt = (rows[-1].sort_key, rows[-1].rid) if len(rows) == limit else None
+        if reverse:
+            rows.reverse()
         return Page(rows, nxt, self.filter, (time.perf_counter() - t0) * 1000)
 
-    def _fetch(self, pid: int, after, limit: int, probe: bool, budget: Optional[float] = None) -> list:
+    def _fetch(self, pid: int, after, limit: int, probe: bool, budget: Optional[float] = None,
+               desc: bool = True) -> list:
         c = Compiler(self.filter.text, pid, probe=probe)
         base, a = self._base(c, pid)
         key = sort_sql(self.sort, c, a)
-        cmp = "<" if self.desc else ">"
-        direction = "DESC" if self.desc else "ASC"
+        cmp = "<" if desc else ">"
+        direction = "DESC" if desc else "ASC"
         cursor = ""
         if after is not None:
             cursor = f" AND ({key}, {a}.rid) {cmp} ({c.p(after[0])}, {c.p(after[1])})"
@@ -660,3 +668,24 @@ def iter_filtered_rows(store: Store, project: str, where: str, params: list) -> 
     from .spans import iter_export_rows
 
     yield from iter_export_rows(store, project, where=where, params=tuple(params), order="s.created, s.rid")
+
+
+def matching_ids(store: Store, project: str, text: str, shape: str = "traces", batch: int = 5000) -> Iterator[str]:
+    """Row ids of everything a view shows (for "mark all" batch actions): for the traces
+    shape, every span of each matching trace; streamed, never all in memory at once."""
+    lq = LogsQuery(store, project, text, shape=shape)
+    where, params = lq.export_where()
+    pid = _project_id(store, project)
+    if pid is None:
+        return
+    if shape == "traces" and lq.filter.mode == "all":
+        where, params = "1", []
+    cur = store.conn.execute(
+        f"SELECT s.id FROM spans s WHERE s.project_id = ?{len(params) + 1} AND ({where})", (*params, pid)
+    )
+    while True:
+        rows = cur.fetchmany(batch)
+        if not rows:
+            return
+        for (i,) in rows:
+            yield i

@@ -447,3 +447,44 @@ __all__ = [
     "iter_export_rows", "row_to_json_line", "row_to_dict", "get_span", "apply_feedback", "set_tags",
     "audit_log", "count_spans", "default_author",
 ]
+
+
+def retag(store: Store, project: str, row_ids: Iterable[str], *, add: Iterable[str] = (),
+          remove: Iterable[str] = (), author: str) -> int:
+    """Add and/or remove tags on many rows (batch action), audited per row. Returns how many
+    rows changed. Works in transactions of 1,000 rows so other writers are not held up."""
+    add_l = [t.strip() for t in add if t.strip()]
+    rem = {t.strip() for t in remove if t.strip()}
+    pid = project_id(store, project, create=False)
+    changed = 0
+    chunk: list[str] = []
+
+    def flush(ids: list[str]) -> int:
+        n = 0
+        with store.write() as conn:
+            marks = ", ".join("?" for _ in ids)
+            for rid, rowid, tags_t in conn.execute(
+                f"SELECT id, rid, tags FROM spans WHERE project_id = ? AND id IN ({marks})", (pid, *ids)
+            ).fetchall():
+                before = orjson.loads(tags_t)
+                after = [t for t in before if t not in rem] + [t for t in dict.fromkeys(add_l) if t not in before]
+                if after != before:
+                    conn.execute("UPDATE spans SET tags = ? WHERE rid = ?", (dumps_text(after), rowid))
+                    audit(conn, pid, "span", rid, "tags", author, before, after)
+                    n += 1
+        return n
+
+    for row_id in row_ids:
+        chunk.append(row_id)
+        if len(chunk) >= 1000:
+            changed += flush(chunk)
+            chunk = []
+    if chunk:
+        changed += flush(chunk)
+    return changed
+
+
+def add_comment(store: Store, project: str, row_id: str, text: str, author: str) -> str:
+    fb = FeedbackIn(comment=text, author=author)
+    res = apply_feedback(store, project, row_id, fb)
+    return res.comment_id or ""

@@ -1,41 +1,183 @@
-"""The Textual application shell."""
+"""The Textual application shell: header, footer, help, command palette, project switcher,
+theme (remembered between runs), keymap from the config file, the screen registry."""
 
 from __future__ import annotations
 
+import os
+from functools import partial
+from typing import Callable, Optional
+
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from store import Store
 from store.spans import list_projects
+from tui import config
+from tui.screens.dialogs import HelpScreen, MenuScreen
+
+# One registry of top-level screens: name -> (title, factory). Later issues add theirs here
+# (review, datasets, playground, experiments, monitor) with `register_screen`.
+SCREENS: dict[str, tuple[str, Callable]] = {}
+
+
+def register_screen(name: str, title: str, factory: Callable) -> None:
+    SCREENS[name] = (title, factory)
+
+
+def _logs_factory():
+    from tui.screens.logs import LogsScreen
+
+    return LogsScreen()
+
+
+register_screen("logs", "Logs", _logs_factory)
+
+
+class BtCommands(Provider):
+    """Domain commands for the palette (ctrl+p)."""
+
+    def _commands(self) -> list[tuple[str, Callable, str]]:
+        app: BtTuiApp = self.app  # type: ignore[assignment]
+        cmds: list[tuple[str, Callable, str]] = []
+        for name, (title, _) in SCREENS.items():
+            cmds.append((f"Go to {title}", partial(app.switch_to, name), f"open the {title} screen"))
+        try:
+            projects = list_projects(app.store)
+        except Exception:
+            projects = []
+        for p in projects:
+            cmds.append((f"Switch project: {p.name}", partial(app.set_project, p.name),
+                         f"{p.traces:,} traces, {p.spans:,} spans"))
+        logs = app.logs_screen()
+        if logs is not None:
+            from store.views import list_views
+
+            for v in list_views(app.store, app.project):
+                cmds.append((f"View: {v.name}", partial(app.apply_view, v.filter), v.filter))
+            cmds.append(("Export selection to a file", logs.export_selection, "marked rows, or the current row"))
+            cmds.append(("Copy row as JSON", logs.action_copy, "to the clipboard (OSC 52)"))
+            cmds.append(("Toggle traces / spans", logs.action_toggle_shape, "one row per trace or every span"))
+            cmds.append(("Save filter as view", logs.action_save_view, "name the current filter"))
+            cmds.append(("Batch action on selection", logs.action_batch, "tags, export, and more"))
+        cmds.append(("Help: keys of this screen", app.action_help, "every key, grouped"))
+        return cmds
+
+    async def discover(self) -> Hits:
+        for text, fn, help_ in self._commands():
+            yield DiscoveryHit(text, fn, help=help_)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, fn, help_ in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), fn, help=help_)
 
 
 class BtTuiApp(App):
     TITLE = "bt-tui"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {BtCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("f1", "help", "Help", show=False, id="app.help_f1"),
+        Binding("P", "projects", "Project", show=False, id="app.projects"),
     ]
 
     def __init__(self, db_path: str, project: str = "default") -> None:
         super().__init__()
-        self.db_path = db_path
+        self.db_path = str(db_path)
         self.project = project
         self.store = Store(db_path)
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(id="summary")
-        yield Footer()
+        # Batch actions later issues register: (id, label, fn(screen, ids_or_None)).
+        self.batch_actions: list[tuple[str, str, Callable]] = []
+        self._settings = config.load()
 
     def on_mount(self) -> None:
+        theme = self._settings.get("theme")
+        if theme and theme in self.available_themes:
+            self.theme = theme
+        keymap = self._settings.get("keymap")
+        if isinstance(keymap, dict):
+            self.set_keymap({str(k): str(v) for k, v in keymap.items()})
         self.sub_title = f"{self.project} · {self.db_path}"
-        info = {p.name: p for p in list_projects(self.store)}.get(self.project)
-        text = (
-            f"Project {self.project!r}: {info.spans} spans in {info.traces} traces"
-            if info
-            else f"Project {self.project!r} is empty: import logs with `bt-tui import logs FILE`."
-        )
-        self.query_one("#summary", Static).update(text)
+        self.switch_to("logs")
+
+    def watch_theme(self, theme: str) -> None:
+        if getattr(self, "_settings", None) is not None and self._settings.get("theme") != theme:
+            self._settings["theme"] = theme
+            config.update(theme=theme)
+
+    # -- screens
+    def switch_to(self, name: str) -> None:
+        title, factory = SCREENS[name]
+        screen = factory()
+        # Top-level screens replace each other; detail screens are pushed on top.
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(screen)
+
+    def logs_screen(self):
+        from tui.screens.logs import LogsScreen
+
+        for s in reversed(self.screen_stack):
+            if isinstance(s, LogsScreen):
+                return s
+        return None
+
+    def apply_view(self, text: str) -> None:
+        logs = self.logs_screen()
+        if logs is not None:
+            while self.screen is not logs:
+                self.pop_screen()
+            logs.apply_view(text)
+
+    def set_project(self, name: str) -> None:
+        self.project = name
+        self.sub_title = f"{self.project} · {self.db_path}"
+        self.switch_to("logs")
+        self.notify(f"project {name!r}")
+
+    def action_projects(self) -> None:
+        projects = list_projects(self.store)
+        if not projects:
+            self.notify("no projects yet: bt-tui import logs FILE", severity="warning")
+            return
+        items = [(p.name, f"{p.name}  ({p.traces:,} traces, {p.spans:,} spans)") for p in projects]
+
+        def picked(name: Optional[str]) -> None:
+            if name:
+                self.set_project(name)
+
+        self.push_screen(MenuScreen("Switch project", items), picked)
+
+    def action_help(self) -> None:
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for key, active in screen.active_bindings.items():
+            b = active.binding
+            if not b.description:
+                continue
+            owner = "App" if active.node is self else type(active.node).__name__.replace("Screen", "")
+            display = self.get_key_display(b)
+            groups.setdefault(owner, [])
+            entry = (display, b.description)
+            if entry not in groups[owner]:
+                groups[owner].append(entry)
+        groups.setdefault("App", []).append(("ctrl+p", "Command palette (projects, views, screens, export)"))
+        ordered = sorted(groups.items(), key=lambda kv: kv[0] == "App")
+        intro = getattr(screen, "HELP", "")
+        self.push_screen(HelpScreen(ordered, intro))
+
+    def action_quit(self) -> None:
+        self.exit()
+
+    def on_unmount(self) -> None:
+        self.store.close()
 
 
 def run_app(db_path: str, project: str) -> None:

@@ -1,0 +1,73 @@
+"""Saved views: named filters of a project's logs. Built-in views plus the team's own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .btql import parse_filter
+from .db import Store
+from .models import now_iso
+from .spans import audit, project_id
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    filter: str
+    shape: str = "traces"
+    builtin: bool = False
+    author: str = ""
+
+
+BUILTIN_VIEWS = (
+    View("Errors", "error IS NOT NULL", builtin=True),
+    View("Low user rating", "scores.user_rating < 0.5", builtin=True),
+    View("Has feedback comment", "comment IS NOT NULL", builtin=True),
+    View("Unreviewed", "is_root and comment IS NULL and not (tags includes 'reviewed')", builtin=True),
+)
+
+
+def list_views(store: Store, project: str) -> list[View]:
+    row = store.conn.execute("SELECT id FROM projects WHERE name = ?", (project,)).fetchone()
+    own: list[View] = []
+    if row:
+        own = [
+            View(n, f, s, False, a)
+            for n, f, s, a in store.conn.execute(
+                "SELECT name, filter, shape, author FROM views WHERE project_id = ? ORDER BY name", (row[0],)
+            )
+        ]
+    return list(BUILTIN_VIEWS) + own
+
+
+def save_view(store: Store, project: str, name: str, filter_text: str, shape: str, author: str) -> View:
+    """Save (or replace) a named view. The filter must parse (a bad one raises QueryError)."""
+    name = name.strip()
+    if not name:
+        raise ValueError("a view needs a name")
+    if any(v.name == name for v in BUILTIN_VIEWS):
+        raise ValueError(f"{name!r} is a built-in view; pick another name")
+    if filter_text.strip():
+        parse_filter(filter_text)
+    pid = project_id(store, project)
+    with store.write() as conn:
+        before = conn.execute("SELECT filter FROM views WHERE project_id = ? AND name = ?", (pid, name)).fetchone()
+        conn.execute(
+            "INSERT INTO views (project_id, name, filter, shape, author, created) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (project_id, name) DO UPDATE SET filter = excluded.filter, shape = excluded.shape,"
+            " author = excluded.author, created = excluded.created",
+            (pid, name, filter_text, shape, author, now_iso()),
+        )
+        audit(conn, pid, "view", name, "filter", author, before[0] if before else None, filter_text)
+    return View(name, filter_text, shape, False, author)
+
+
+def delete_view(store: Store, project: str, name: str, author: str) -> bool:
+    pid = project_id(store, project)
+    with store.write() as conn:
+        row = conn.execute("SELECT filter FROM views WHERE project_id = ? AND name = ?", (pid, name)).fetchone()
+        if not row:
+            return False
+        conn.execute("DELETE FROM views WHERE project_id = ? AND name = ?", (pid, name))
+        audit(conn, pid, "view", name, "filter", author, row[0], None)
+    return True

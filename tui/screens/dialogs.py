@@ -1,0 +1,140 @@
+"""Small modal dialogs: a one-line prompt, a pick-from-list menu, and the keys help."""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import Suggester
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+
+class LastTokenSuggester(Suggester):
+    """Completes the last comma-separated item (tags) or the last word (fields)."""
+
+    def __init__(self, words: Iterable[str], sep: str = ",") -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.words = sorted(set(words))
+        self.sep = sep
+
+    async def get_suggestion(self, value: str) -> Optional[str]:
+        head, _, last = value.rpartition(self.sep)
+        stripped = last.lstrip()
+        if not stripped:
+            return None
+        for w in self.words:
+            if w.startswith(stripped) and w != stripped:
+                return value + w[len(stripped):]
+        return None
+
+
+class PromptScreen(ModalScreen[Optional[str]]):
+    """Ask for one line of text. Enter confirms, Escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+
+    def __init__(self, title: str, value: str = "", placeholder: str = "", hint: str = "",
+                 suggester: Optional[Suggester] = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.value = value
+        self.placeholder = placeholder
+        self.hint = hint
+        self.suggester = suggester
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Input(self.value, placeholder=self.placeholder, suggester=self.suggester, id="prompt-input")
+            yield Static(self.hint or "enter to confirm · escape to cancel", classes="dialog-hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class MenuScreen(ModalScreen[Optional[str]]):
+    """Pick one of several actions: arrows/j/k and enter, a digit, or escape."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="menu.cancel"),
+        Binding("j", "down", "Down", show=False, id="menu.down"),
+        Binding("k", "up", "Up", show=False, id="menu.up"),
+    ]
+
+    def __init__(self, title: str, items: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.items = items  # (id, label)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            opts = []
+            for i, (key, label) in enumerate(self.items):
+                prefix = f"{i + 1}  " if i < 9 else "   "
+                opts.append(Option(prefix + label, id=key))
+            yield OptionList(*opts, id="menu-list")
+            yield Static("enter or 1-9 to pick · escape to cancel", classes="dialog-hint")
+
+    def on_key(self, event) -> None:
+        if event.character and event.character.isdigit() and event.character != "0":
+            idx = int(event.character) - 1
+            if idx < len(self.items):
+                event.stop()
+                self.dismiss(self.items[idx][0])
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_down(self) -> None:
+        self.query_one(OptionList).action_cursor_down()
+
+    def action_up(self) -> None:
+        self.query_one(OptionList).action_cursor_up()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of the screen underneath, grouped: this screen's, then the app's."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="help.close"),
+        Binding("question_mark", "close", "Close", show=False, id="help.close2"),
+        Binding("q", "close", "Close", show=False, id="help.close3"),
+    ]
+
+    def __init__(self, groups: list[tuple[str, list[tuple[str, str]]]], intro: str = "") -> None:
+        super().__init__()
+        self.groups = groups
+        self.intro = intro
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        if self.intro:
+            text.append(self.intro + "\n\n", style="italic")
+        for title, rows in self.groups:
+            text.append(title + "\n", style="bold underline")
+            width = max((len(k) for k, _ in rows), default=4)
+            for keys, desc in rows:
+                text.append(f"  {keys:<{width}}  ", style="bold")
+                text.append(desc + "\n")
+            text.append("\n")
+        with Vertical(classes="dialog help"):
+            yield Label("Keys (escape to close)", classes="dialog-title")
+            with VerticalScroll():
+                yield Static(text, id="help-text")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

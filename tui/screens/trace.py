@@ -1,0 +1,449 @@
+"""The Trace screen: a lazily loaded span tree with a waterfall, and the span detail."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from typing import Any, Optional
+
+import orjson
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tree
+from textual.widgets.tree import TreeNode
+
+from store.spans import add_comment, default_author, set_tags
+from store.traces import (
+    SpanNode,
+    TraceInfo,
+    ancestors,
+    children_of,
+    find_in_trace,
+    is_chat,
+    rid_of,
+    roots_of,
+    span_by_rid,
+    span_markdown,
+    trace_info,
+    trace_markdown,
+    trace_spans,
+)
+from tui.format import fmt_duration, fmt_tokens
+from tui.screens.dialogs import LastTokenSuggester, MenuScreen, PromptScreen
+
+TABS = ("input", "output", "expected", "metadata", "metrics", "scores", "comments")
+BAR = 16
+CHILD_PAGE = 200
+TYPE_STYLE = {"llm": "magenta", "tool": "cyan", "task": "green", "function": "yellow", "eval": "blue",
+              "score": "blue", "review": "bright_magenta"}
+
+
+def waterfall(info: TraceInfo, node: SpanNode, width: int = BAR) -> Text:
+    """A bar showing when the span ran, against the trace's start and end."""
+    t = Text()
+    if info.start is None or info.end is None or node.start is None or info.end <= info.start:
+        return Text(" " * width)
+    total = info.end - info.start
+    a = int((node.start - info.start) / total * width)
+    end = node.end if node.end is not None else node.start
+    b = max(a + 1, int(round((end - info.start) / total * width)))
+    a, b = max(0, min(a, width - 1)), max(1, min(b, width))
+    t.append("·" * a, style="dim")
+    t.append("█" * (b - a), style="red" if node.has_error else TYPE_STYLE.get(node.type or "", "white"))
+    t.append("·" * (width - b), style="dim")
+    return t
+
+
+def node_label(info: TraceInfo, node: SpanNode) -> Text:
+    t = Text()
+    t.append_text(waterfall(info, node))
+    t.append(" ")
+    typ = (node.type or "?")[:4]
+    t.append(f"{typ:<4} ", style=TYPE_STYLE.get(node.type or "", "white"))
+    t.append(node.name or node.span_id, style="bold" if node.children else "")
+    extra = [fmt_duration(node.duration)]
+    if node.tokens:
+        extra.append(f"{fmt_tokens(node.tokens)} tok")
+    t.append("  " + " ".join(e for e in extra if e), style="dim")
+    if node.has_error:
+        t.append("  ! error", style="bold red")
+    return t
+
+
+def render_value(value: Any) -> Any:
+    """Chat messages as a conversation; strings as text; anything else as coloured JSON."""
+    if value is None:
+        return Text("(none)", style="dim italic")
+    if isinstance(value, str):
+        return Text(value)
+    if is_chat(value) or (isinstance(value, dict) and "role" in value and ("content" in value or "tool_calls" in value)):
+        msgs = value if isinstance(value, list) else [value]
+        parts = []
+        for m in msgs:
+            role = str(m.get("role", "?"))
+            style = {"system": "yellow", "user": "cyan", "assistant": "green", "tool": "magenta"}.get(role, "white")
+            head = Text(f"▌ {role}", style=f"bold {style}")
+            if m.get("name"):
+                head.append(f" ({m['name']})", style="dim")
+            parts.append(head)
+            content = m.get("content")
+            if isinstance(content, str):
+                parts.append(Text(content + "\n"))
+            elif content is not None:
+                parts.append(_json_syntax(content))
+            if m.get("tool_calls"):
+                parts.append(Text("tool calls:", style="dim"))
+                parts.append(_json_syntax(m["tool_calls"]))
+        return Group(*parts)
+    return _json_syntax(value)
+
+
+def _json_syntax(value: Any) -> Syntax:
+    text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    if len(text) > 200_000:
+        text = text[:200_000] + "\n… (truncated; press o to open the whole value)"
+    return Syntax(text, "json", word_wrap=True, background_color="default")
+
+
+class SpanTree(Tree):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="trace.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="trace.up"),
+    ]
+
+
+class TraceScreen(Screen):
+    """One trace: the span tree (left) and the selected span's detail (right)."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="trace.back"),
+        Binding("n", "next_span", "Next span", id="trace.next"),
+        Binding("p", "prev_span", "Prev span", id="trace.prev"),
+        Binding("f", "find", "Find", id="trace.find"),
+        Binding("slash", "find", "Find", show=False, id="trace.find2"),
+        Binding("y", "copy", "Copy", id="trace.copy"),
+        Binding("o", "open_value", "Open in pager", id="trace.open"),
+        Binding("c", "comment", "Comment", show=False, id="trace.comment"),
+        Binding("t", "tags", "Tags", show=False, id="trace.tags"),
+        Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="trace.tab_next"),
+        Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False, id="trace.tab_prev"),
+        Binding("1", "show_tab('input')", "Input", show=False, id="trace.tab_input"),
+        Binding("2", "show_tab('output')", "Output", show=False, id="trace.tab_output"),
+        Binding("3", "show_tab('expected')", "Expected", show=False, id="trace.tab_expected"),
+        Binding("4", "show_tab('metadata')", "Metadata", show=False, id="trace.tab_metadata"),
+        Binding("5", "show_tab('metrics')", "Metrics", show=False, id="trace.tab_metrics"),
+        Binding("6", "show_tab('scores')", "Scores", show=False, id="trace.tab_scores"),
+        Binding("7", "show_tab('comments')", "Comments", show=False, id="trace.tab_comments"),
+    ]
+
+    HELP = "Trace: the tree shows when each span ran (bar) and what it cost. enter/space expands; 1-7 pick a tab."
+
+    def __init__(self, root_span_id: str, focus_span: Optional[str] = None) -> None:
+        super().__init__()
+        self.root_span_id = root_span_id
+        self.focus_span = focus_span
+        self.info: Optional[TraceInfo] = None
+        self.span: Optional[dict] = None
+        self.matches: list[tuple[int, str]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="trace-status")
+        with Horizontal(id="trace-body"):
+            yield SpanTree("trace", id="tree")
+            with TabbedContent(id="detail", initial="input"):
+                for tab in TABS:
+                    with TabPane(tab.capitalize(), id=tab):
+                        with VerticalScroll():
+                            yield Static("", id=f"v-{tab}", classes="value")
+        yield Footer()
+
+    @property
+    def store(self):
+        return self.app.store
+
+    def on_mount(self) -> None:
+        tree = self.query_one(SpanTree)
+        tree.show_root = False
+        tree.guide_depth = 2
+        tree.focus()
+        try:
+            self.info = trace_info(self.store, self.app.project, self.root_span_id)
+        except Exception as exc:
+            self.notify(str(exc), severity="error")
+            self.app.pop_screen()
+            return
+        info = self.info
+        dur = fmt_duration((info.end - info.start) if info.start is not None and info.end is not None else None)
+        self.query_one("#trace-status", Static).update(
+            Text(f"trace {info.root_span_id} · {info.spans} spans · {dur}"
+                 + (f" · {info.errors} with errors" if info.errors else ""), style="dim")
+        )
+        for n in roots_of(self.store, info):
+            self._add_node(tree.root, n)
+        tree.root.expand()
+        first = tree.root.children[0] if tree.root.children else None
+        if first is not None:
+            first.expand()
+            tree.move_cursor(first)
+        if self.focus_span:
+            self.reveal(self.focus_span)
+
+    def _add_node(self, parent: TreeNode, n: SpanNode) -> TreeNode:
+        return parent.add(node_label(self.info, n), data={"node": n, "loaded": 0}, allow_expand=n.children > 0)
+
+    def _load_children(self, node: TreeNode) -> None:
+        data = node.data
+        if not data or data.get("more") is False:
+            return
+        n: SpanNode = data["node"]
+        offset = data["loaded"]
+        kids = children_of(self.store, self.info, n.span_id, limit=CHILD_PAGE, offset=offset)
+        if data.get("more_node") is not None:
+            data["more_node"].remove()
+            data["more_node"] = None
+        for k in kids:
+            self._add_node(node, k)
+        data["loaded"] = offset + len(kids)
+        if data["loaded"] < n.children:
+            data["more_node"] = node.add_leaf(
+                Text(f"… {n.children - data['loaded']} more (enter to load)", style="dim italic"),
+                data={"more_of": node},
+            )
+        else:
+            data["more"] = False
+
+    @on(Tree.NodeExpanded)
+    def _expanded(self, event: Tree.NodeExpanded) -> None:
+        data = event.node.data
+        if data and "node" in data and data["loaded"] == 0 and data["node"].children:
+            self._load_children(event.node)
+
+    @on(Tree.NodeSelected)
+    def _selected(self, event: Tree.NodeSelected) -> None:
+        data = event.node.data or {}
+        if "more_of" in data:
+            self._load_children(data["more_of"])
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted) -> None:
+        data = event.node.data or {}
+        if "node" in data:
+            self.show_span(data["node"].rid)
+
+    @work(thread=True, exclusive=True, group="detail")
+    def show_span(self, rid: int) -> None:
+        try:
+            span = span_by_rid(self.store, rid)
+        except Exception as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        finally:
+            self.store.release_thread()
+        self.app.call_from_thread(self._render_span, span)
+
+    def _render_span(self, span: dict) -> None:
+        self.span = span
+        for tab in TABS:
+            if tab == "comments":
+                cs = span.get("comments") or []
+                if cs:
+                    body = Text()
+                    for c in cs:
+                        body.append(f"{c['author']}", style="bold")
+                        body.append(f"  {c['created'][:19].replace('T', ' ')}\n", style="dim")
+                        body.append(c["text"] + "\n\n")
+                else:
+                    body = Text("no comments yet · press c to add one", style="dim italic")
+                renderable = body
+            elif tab == "scores":
+                scores = span.get("scores") or {}
+                if scores:
+                    body = Text()
+                    for k, v in scores.items():
+                        bar = "█" * int(round((v or 0) * 20))
+                        body.append(f"{k:<24}", style="bold")
+                        body.append(f"{'null' if v is None else f'{v:.3f}':>6}  ")
+                        body.append(bar + "\n", style="green" if (v or 0) >= 0.5 else "red")
+                    renderable = body
+                else:
+                    renderable = Text("no scores", style="dim italic")
+            elif tab == "metadata":
+                md = dict(span.get("metadata") or {})
+                md["tags"] = span.get("tags")
+                md["span_attributes"] = span.get("span_attributes")
+                md["id"] = span["id"]
+                md["span_id"] = span["span_id"]
+                md["created"] = span["created"]
+                if span.get("error") is not None:
+                    md["error"] = span["error"]
+                renderable = render_value(md)
+            elif tab == "output" and span.get("error") is not None and span.get("output") is None:
+                renderable = Group(Text("error", style="bold red"), render_value(span["error"]))
+            else:
+                renderable = render_value(span.get(tab))
+            self.query_one(f"#v-{tab}", Static).update(renderable)
+
+    # -- navigation
+    def _tree_nodes(self) -> list[TreeNode]:
+        out: list[TreeNode] = []
+
+        def walk(n: TreeNode) -> None:
+            for c in n.children:
+                if c.data and "node" in c.data:
+                    out.append(c)
+                if c.is_expanded:
+                    walk(c)
+
+        walk(self.query_one(SpanTree).root)
+        return out
+
+    def action_next_span(self) -> None:
+        self._step(1)
+
+    def action_prev_span(self) -> None:
+        self._step(-1)
+
+    def _step(self, d: int) -> None:
+        """Next/previous span in tree order, expanding as it goes (depth-first)."""
+        tree = self.query_one(SpanTree)
+        cur = tree.cursor_node
+        if d > 0 and cur is not None and cur.data and "node" in cur.data and cur.allow_expand and not cur.is_expanded:
+            cur.expand()
+            if cur.data["loaded"] == 0:
+                self._load_children(cur)
+        nodes = self._tree_nodes()
+        if not nodes:
+            return
+        idx = nodes.index(cur) if cur in nodes else -1
+        nxt = nodes[max(0, min(len(nodes) - 1, idx + d))]
+        tree.move_cursor(nxt)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def reveal(self, span_id: str) -> None:
+        """Expand the path to a span and put the cursor on it."""
+        path = ancestors(self.store, self.info, span_id) + [span_id]
+        tree = self.query_one(SpanTree)
+        node = tree.root
+        for sid in path:
+            found = None
+            for _ in range(10_000):
+                found = next((c for c in node.children if c.data and "node" in c.data and c.data["node"].span_id == sid), None)
+                if found is not None or not (node.data and node.data.get("more_node")):
+                    break
+                self._load_children(node)
+            if found is None:
+                return
+            if sid != span_id:
+                found.expand()
+                if found.data["loaded"] == 0:
+                    self._load_children(found)
+            node = found
+        tree.move_cursor(node)
+
+    def action_find(self) -> None:
+        def done(text: Optional[str]) -> None:
+            if not text:
+                return
+            self.matches = find_in_trace(self.store, self.info, text)
+            if not self.matches:
+                self.notify(f"nothing in this trace contains {text!r}", severity="warning")
+                return
+            self.notify(f"{len(self.matches)} spans contain {text!r}; n/p step through the tree")
+            self.reveal(self.matches[0][1])
+
+        self.app.push_screen(PromptScreen("Find in trace (name, input, output, error, metadata):"), done)
+
+    def action_tab(self, step: int) -> None:
+        tc = self.query_one(TabbedContent)
+        i = TABS.index(tc.active) if tc.active in TABS else 0
+        tc.active = TABS[(i + step) % len(TABS)]
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    # -- copy, open
+    def action_copy(self) -> None:
+        items = [("span-json", "This span as JSON"), ("span-md", "This span as Markdown (for a chat)"),
+                 ("trace-json", "Whole trace as JSON"), ("trace-md", "Whole trace as Markdown")]
+
+        def picked(key: Optional[str]) -> None:
+            if not key or self.span is None:
+                return
+            if key.startswith("span"):
+                text = (orjson.dumps(self.span, option=orjson.OPT_INDENT_2).decode() if key == "span-json"
+                        else span_markdown(self.span))
+            else:
+                spans = trace_spans(self.store, self.info)
+                text = (orjson.dumps(spans, option=orjson.OPT_INDENT_2).decode() if key == "trace-json"
+                        else trace_markdown(spans))
+            self.app.copy_to_clipboard(text)
+            self.notify(f"copied {len(text):,} characters to the clipboard (OSC 52)")
+
+        self.app.push_screen(MenuScreen("Copy to the clipboard", items), picked)
+
+    def action_open_value(self) -> None:
+        if self.span is None:
+            return
+        tab = self.query_one(TabbedContent).active or "input"
+        value = self.span.get(tab) if tab in self.span else self.span
+        text = value if isinstance(value, str) else orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+        pager = os.environ.get("PAGER") or "less"
+        editor = os.environ.get("EDITOR")
+        cmd = shlex.split(pager) if os.environ.get("PAGER") or not editor else shlex.split(editor) + ["-R"]
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
+            f.write(text)
+            path = f.name
+        os.chmod(path, 0o444)  # read-only: this is a view, not an edit
+        try:
+            with self.app.suspend():
+                subprocess.run(cmd + [path], check=False)
+        except Exception as exc:
+            self.notify(f"could not open {cmd[0]}: {exc}", severity="error")
+        finally:
+            os.unlink(path)
+
+    # -- comments, tags
+    def action_comment(self) -> None:
+        if self.span is None:
+            return
+        span = self.span
+
+        def done(text: Optional[str]) -> None:
+            if text and text.strip():
+                add_comment(self.store, self.app.project, span["id"], text.strip(), default_author())
+                self.notify("comment added")
+                self.show_span(self._rid_of(span["id"]))
+
+        self.app.push_screen(PromptScreen(f"Comment on {span['span_attributes'].get('name') or span['id']}"), done)
+
+    def action_tags(self) -> None:
+        if self.span is None:
+            return
+        span = self.span
+
+        def done(text: Optional[str]) -> None:
+            if text is None:
+                return
+            set_tags(self.store, self.app.project, span["id"], text.split(","), default_author())
+            self.notify("tags saved")
+            self.show_span(self._rid_of(span["id"]))
+
+        from store.query import completions
+
+        tags = [t for t, _ in completions(self.store, self.app.project).tags]
+        self.app.push_screen(PromptScreen("Tags (comma-separated)", value=", ".join(span.get("tags") or []),
+                                          suggester=LastTokenSuggester(tags)), done)
+
+    def _rid_of(self, row_id: str) -> int:
+        return rid_of(self.store, self.info, row_id)
