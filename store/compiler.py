@@ -489,9 +489,9 @@ class Compiler:
             if node.star or not args:
                 return Val("count(*)", "num", agg=True)
             need(1)
+            if isinstance(args[0], Literal) and args[0].value is not None:
+                return Val("count(*)", "num", agg=True)  # count(1): no parameter to bind
             v = self.value(args[0])
-            if v.is_const:
-                return Val("count(*)", "num", agg=True)
             return Val(f"count({v.sql})", "num", agg=True)
         if name == "count_distinct":
             need(1)

@@ -251,6 +251,11 @@ class _Interrupted(Exception):
 
 
 PROBE_BUDGET_S = 0.03
+# Full-text probes cost more per row (an FTS5 lookup per candidate), and the alternative
+# (collecting every matching rowid of a common word, then sorting) costs seconds: give them
+# more time. A rare word still falls through to the (then fast) drive plan within budget.
+PROBE_BUDGET_FTS_S = 1.0
+FTS_RARE = 5000  # a full-text query with fewer matches than this is driven from the index
 
 
 class LogsQuery:
@@ -268,6 +273,38 @@ class LogsQuery:
         self.sort = sort
         self.desc = desc
         self.text = text
+
+    def _fts_rare(self, query: str) -> bool:
+        """Fewer than FTS_RARE matches? (Counting a doclist up to a cap is cheap in FTS5.)"""
+        n = self.store.conn.execute(
+            "SELECT count(*) FROM (SELECT rowid FROM spans_fts WHERE spans_fts MATCH ? LIMIT ?)", (query, FTS_RARE)
+        ).fetchone()[0]
+        return n < FTS_RARE
+
+    def _fts_queries(self) -> list[str]:
+        """The FTS5 query strings this filter runs (search text, or each MATCH)."""
+        if self.filter.mode == "search":
+            return [fts_query(self.filter.words)]
+        found: list[str] = []
+
+        def walk(n) -> None:
+            if isinstance(n, Binary) and n.op == "match" and isinstance(n.right, Literal) \
+                    and isinstance(n.right.value, str) and isinstance(n.left, Path):
+                col = str(n.left.parts[0])
+                words = fts_words(n.right.value)
+                if words and col in ("input", "output", "expected", "metadata"):
+                    found.append(fts_query(words, col))
+            for v in vars(n).values():
+                if isinstance(v, Node):
+                    walk(v)
+                elif isinstance(v, list):
+                    for x in v:
+                        if isinstance(x, Node):
+                            walk(x)
+
+        if self.filter.node is not None:
+            walk(self.filter.node)
+        return found
 
     def _base(self, c: Compiler, pid: int) -> tuple[str, str]:
         """(FROM ... WHERE ... clause, alias of the listed rows).
@@ -311,10 +348,18 @@ class LogsQuery:
         rows = None
         desc = self.desc != reverse
         if self.filter.mode != "all":
-            try:
-                rows = self._fetch(pid, after, limit, probe=True, budget=PROBE_BUDGET_S, desc=desc)
-            except _Interrupted:
-                rows = None
+            fts = self._fts_queries()
+            if fts and all(self._fts_rare(q) for q in fts):
+                budget = 0.0  # every full-text term is rare: the drive plan is cheap
+            elif fts:
+                budget = PROBE_BUDGET_FTS_S
+            else:
+                budget = PROBE_BUDGET_S
+            if budget:
+                try:
+                    rows = self._fetch(pid, after, limit, probe=True, budget=budget, desc=desc)
+                except _Interrupted:
+                    rows = None
         if rows is None:
             rows = self._fetch(pid, after, limit, probe=False, desc=desc)
         if self.shape == "traces" and rows:

@@ -162,14 +162,20 @@ class BtTuiApp(App):
             b = active.binding
             if not b.description:
                 continue
-            owner = "App" if active.node is self else type(active.node).__name__.replace("Screen", "")
+            if active.node is self:
+                owner = "App"
+            elif active.node is screen:
+                owner = type(screen).__name__.replace("Screen", "") + " screen"
+            else:
+                owner = {"LogsTable": "Table", "SpanTree": "Span tree"}.get(type(active.node).__name__,
+                                                                           type(active.node).__name__)
             display = self.get_key_display(b)
             groups.setdefault(owner, [])
             entry = (display, b.description)
             if entry not in groups[owner]:
                 groups[owner].append(entry)
         groups.setdefault("App", []).append(("ctrl+p", "Command palette (projects, views, screens, export)"))
-        ordered = sorted(groups.items(), key=lambda kv: kv[0] == "App")
+        ordered = sorted(groups.items(), key=lambda kv: (kv[0] == "App", not kv[0].endswith("screen")))
         intro = getattr(screen, "HELP", "")
         self.push_screen(HelpScreen(ordered, intro))
 

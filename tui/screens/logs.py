@@ -163,7 +163,11 @@ class LogsScreen(Screen):
 
     def _visible_columns(self) -> list[tuple]:
         width = self.size.width or self.app.size.width
-        return [c for c in COLUMNS if width >= c[3]]
+        cols = [c for c in COLUMNS if width >= c[3]]
+        if width < 100:  # narrow: shorter time and name, so previews keep some room
+            narrow = {"time": 11, "name": 12}
+            cols = [(k, l, narrow.get(k, w), m) for k, l, w, m in cols]
+        return cols
 
     def _build_columns(self) -> None:
         table = self.query_one(LogsTable)
@@ -184,7 +188,7 @@ class LogsScreen(Screen):
             if key == "mark":
                 out.append(Text("●", style="bold magenta") if (self.all_marked or r.id in self.marked) else "")
             elif key == "time":
-                out.append(fmt_time(r.created))
+                out.append(fmt_time(r.created)[: (w or 14)])
             elif key == "name":
                 label = r.name or ""
                 if self.shape == "traces" and r.spans > 1:

@@ -78,12 +78,24 @@ def node_label(info: TraceInfo, node: SpanNode) -> Text:
     return t
 
 
-def render_value(value: Any) -> Any:
-    """Chat messages as a conversation; strings as text; anything else as coloured JSON."""
+def render_value(value: Any, depth: int = 0) -> Any:
+    """Chat messages as a conversation; strings as text; an object as its fields (strings
+    shown as text, with their line breaks); anything else as coloured JSON."""
     if value is None:
         return Text("(none)", style="dim italic")
     if isinstance(value, str):
         return Text(value)
+    if isinstance(value, dict) and depth == 0 and value and not ("role" in value and "content" in value):
+        parts = []
+        for k, v in value.items():
+            parts.append(Text(str(k), style="bold cyan"))
+            if isinstance(v, str):
+                parts.append(Text(v + "\n"))
+            elif is_chat(v):
+                parts.append(render_value(v, depth + 1))
+            else:
+                parts.append(_json_syntax(v))
+        return Group(*parts)
     if is_chat(value) or (isinstance(value, dict) and "role" in value and ("content" in value or "tool_calls" in value)):
         msgs = value if isinstance(value, list) else [value]
         parts = []
@@ -194,6 +206,7 @@ class TraceScreen(Screen):
         if first is not None:
             first.expand()
             tree.move_cursor(first)
+            self.show_span(first.data["node"].rid)
         if self.focus_span:
             self.reveal(self.focus_span)
 
