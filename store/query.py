@@ -387,7 +387,8 @@ class LogsQuery:
         if budget is None:
             return [_row(r) for r in conn.execute(sql, c.params)]
         deadline = time.perf_counter() + budget
-        conn.set_progress_handler(lambda: 1 if time.perf_counter() > deadline else 0, 20_000)
+        # Few callbacks: each one needs the GIL, which a busy UI thread may hold for a while.
+        conn.set_progress_handler(lambda: 1 if time.perf_counter() > deadline else 0, 400_000)
         try:
             return [_row(r) for r in conn.execute(sql, c.params)]
         except sqlite3.OperationalError as exc:

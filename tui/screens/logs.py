@@ -257,7 +257,6 @@ class LogsScreen(Screen):
         note = f" · {self.note}" if self.note else ""
         first = f"{what} · {self.mode_label}{note} · {total} · {sort}{marks}{auto} · {self.last_ms:.0f} ms"
         self.query_one("#status", Static).update(Text(first, style="dim"))
-        self.app.sub_title = f"{self.app.project} · {self.app.db_path}"
 
     # -- loading
     def _new_query(self) -> LogsQuery:

@@ -190,8 +190,9 @@ class TraceScreen(Screen):
         try:
             self.info = trace_info(self.store, self.app.project, self.root_span_id)
         except Exception as exc:
-            self.notify(str(exc), severity="error")
-            self.app.pop_screen()
+            # Never pop from inside mount (Textual's Header is still wiring up): say so, stay.
+            self.query_one("#trace-status", Static).update(
+                Text(f"{exc} · press escape to go back", style="bold red"))
             return
         info = self.info
         dur = fmt_duration((info.end - info.start) if info.start is not None and info.end is not None else None)
