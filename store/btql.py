@@ -57,10 +57,10 @@ _TOKEN_RE = re.compile(
     (?P<ws>\s+)
   | (?P<number>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)
   | (?P<string>'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")
-  | (?P<ident>[A-Za-z_$][A-Za-z0-9_$]*|`[^`]*`)
+  | (?P<ident>[^\W\d][\w$]*|\$[\w$]*|`[^`]*`)
   | (?P<op>==|!=|<>|<=|>=|=|<|>|\+|-|\*|/|%|\?|:|\(|\)|\[|\]|,|\.|\|)
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.UNICODE,
 )
 
 
@@ -116,6 +116,9 @@ def tokenize(text: str) -> list[Token]:
             continue
         if kind == "number":
             value: Any = float(raw) if any(c in raw for c in ".eE") else int(raw)
+            if isinstance(value, int) and abs(value) > 2**63 - 1:
+                value = float(value)  # beyond SQLite's 64-bit integers: compare as a real
+
         elif kind == "string":
             value = _unquote(raw)
         elif kind == "ident":

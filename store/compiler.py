@@ -45,7 +45,10 @@ FUNCTIONS = sorted(
        "current_date", "hour", "day", "week", "month", "year", "date_trunc", "any_span", "abs", "round"}
 )
 
-_WORD_RE = re.compile(r"\w+", re.UNICODE)
+# Words as FTS5's unicode61 tokenizer sees them: letters and digits (an underscore splits).
+_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+_JSON_PATH_RE = re.compile(r'^\$(\.[^\W\d]\w*|\."(?:[^"\\]|\\.)*"|\[#?-?\d+\]|\[#\])*$', re.UNICODE)
+MAX_TERMS = 400
 
 
 @dataclass
@@ -113,6 +116,21 @@ def shift_time(dt: datetime, amount: float, unit: str) -> datetime:
     return dt + timedelta(seconds=amount * seconds)
 
 
+def _find_aggregate(node: Node) -> Optional[Call]:
+    """The first aggregate call in a filter (they belong in measures/SELECT)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Call) and n.name in AGGREGATES:
+            return n
+        for v in vars(n).values():
+            if isinstance(v, Node):
+                stack.append(v)
+            elif isinstance(v, list):
+                stack.extend(x for x in v if isinstance(x, Node))
+    return None
+
+
 class Compiler:
     """Compiles expressions for one statement; collects its bound parameters in order."""
 
@@ -146,14 +164,34 @@ class Compiler:
 
     # -- boolean context
     def where(self, node: Node) -> str:
+        agg = _find_aggregate(node)
+        if agg is not None:
+            raise self.err(agg, f"{agg.name}() is an aggregate: use it in measures: or SELECT, not in a filter")
+        self._terms = 0
         return self.cond(node, positive=True)
+
+    def _chain(self, node: Binary) -> list:
+        """Operands of a chain of the same AND/OR, left to right, without recursion."""
+        out, stack = [], [node]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, Binary) and n.op == node.op:
+                stack.append(n.right)
+                stack.append(n.left)
+            else:
+                out.append(n)
+        return out
 
     def cond(self, node: Node, positive: bool = False) -> str:
         """SQL for a condition. ``positive``: not under NOT, so index-friendly set membership
         may stand in for a comparison that is merely not true on a missing value."""
         if isinstance(node, Binary) and node.op in ("and", "or"):
-            op = node.op.upper()
-            return f"({self.cond(node.left, positive)} {op} {self.cond(node.right, positive)})"
+            parts = self._chain(node)
+            self._terms = getattr(self, "_terms", 0) + len(parts)
+            if self._terms > MAX_TERMS:
+                raise self.err(node, f"too many conditions (more than {MAX_TERMS})")
+            op = f" {node.op.upper()} "
+            return "(" + op.join(self.cond(p, positive) for p in parts) + ")"
         if isinstance(node, Unary) and node.op == "not":
             return f"(NOT {self.cond(node.arg, False)})"
         if isinstance(node, Binary) and node.op in ("=", "!=", "<", "<=", ">", ">="):
@@ -205,12 +243,14 @@ class Compiler:
         if lv.kind == "time" or rv.kind == "time":
             return self.compare_time(lv, rv, op, node)
         if lv.kind == "null" or rv.kind == "null":
-            return "(NULL)"  # x = null is never true: use IS NULL
+            # x = null is never true (SQL NULL logic; use IS NULL). Keep the bound values used.
+            return f"({lv.sql} {op} {rv.sql})"
         if op in ("<", "<=", ">", ">=") and lv.kind == "any" and rv.kind == "num":
-            # JSON values are typed: a string is not greater than a number.
-            return f"(typeof({lv.sql}) IN ('integer', 'real') AND {lv.sql} {op} {rv.sql})"
+            # JSON values are typed: a string is not greater than a number. Not a number ->
+            # NULL (unknown), so that NOT (...) is not true either.
+            return f"(CASE WHEN typeof({lv.sql}) IN ('integer', 'real') THEN {lv.sql} {op} {rv.sql} END)"
         if op in ("<", "<=", ">", ">=") and rv.kind == "any" and lv.kind == "num":
-            return f"(typeof({rv.sql}) IN ('integer', 'real') AND {lv.sql} {op} {rv.sql})"
+            return f"(CASE WHEN typeof({rv.sql}) IN ('integer', 'real') THEN {lv.sql} {op} {rv.sql} END)"
         return f"({lv.sql} {op} {rv.sql})"
 
     def compare_time(self, lv: Val, rv: Val, op: str, node: Node) -> str:
@@ -242,6 +282,8 @@ class Compiler:
         pat = node.right
         if not (isinstance(pat, Literal) and isinstance(pat.value, str)):
             raise self.err(pat, f"expected a string pattern after {node.op.upper()}")
+        if "\x00" in pat.value:
+            raise self.err(pat, "a pattern cannot contain a NUL character")
         neg = "NOT " if node.negated else ""
         if node.op == "like":
             return f"({v.sql} IS NOT NULL AND {neg}({v.sql} GLOB {self.p(like_to_glob(pat.value))}))"
@@ -260,6 +302,8 @@ class Compiler:
             col = str(left.parts[0])
             fts = self.fts_condition(fts_query(words, col), node.negated)
             if len(left.parts) == 1:
+                if node.negated:
+                    return f"({self.c(col)} IS NOT NULL AND {fts})"
                 return f"({fts})"
             v = self.value(left)
             words_sql = f"bt_words({v.sql}, {self.p(' '.join(words))})"
@@ -393,7 +437,10 @@ class Compiler:
             amount = iv.amount if node.op == "+" else -iv.amount
             if base.is_const and isinstance(base.const, datetime):
                 self._drop_param(base)
-                dt = shift_time(base.const, amount, iv.unit)
+                try:
+                    dt = shift_time(base.const, amount, iv.unit)
+                except (OverflowError, ValueError):
+                    raise self.err(iv, "the interval is out of range") from None
                 return self._time_const(dt)
             if base.kind == "time":
                 mod = f"{amount:+g} {iv.unit}s"
@@ -541,8 +588,8 @@ class Compiler:
             need(2)
             v = self.value(args[0])
             p = args[1]
-            if not (isinstance(p, Literal) and isinstance(p.value, str) and p.value.startswith("$")):
-                raise self.err(p, "json_extract() takes a JSON path string like '$.a.b'")
+            if not (isinstance(p, Literal) and isinstance(p.value, str) and _JSON_PATH_RE.match(p.value)):
+                raise self.err(p, "json_extract() takes a JSON path string like '$.a.b' or '$.items[0]'")
             if v.col is not None:
                 base = f"json_extract({v.col}, {self.p(v.jpath)})" if v.jpath != "$" else v.col
                 return Val(f"json_extract({base}, {self.p(p.value)})", "any")

@@ -19,7 +19,7 @@ from typing import Iterator
 
 from .errors import StoreError
 
-_WORD_RE = re.compile(r"\w+", re.UNICODE)
+_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)  # like FTS5's unicode61 tokenizer
 BUSY_TIMEOUT_MS = 60_000
 # How long a writer keeps retrying a transaction that could not get the lock.
 WRITE_RETRY_SECONDS = 600.0

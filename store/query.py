@@ -92,8 +92,8 @@ def interpret(text: str) -> Filter:
         return Filter(text=text)
     try:
         node = parse_filter(text)
-    except QueryError:
-        if _looks_like_expression(text):
+    except QueryError as exc:
+        if _looks_like_expression(text) or "nested too deeply" in exc.message or "too long" in exc.message:
             raise
         words = fts_words(text)
         if not words:
@@ -107,8 +107,16 @@ def interpret(text: str) -> Filter:
     return Filter(text=text, mode="search", words=words, note="not a condition: searched the words")
 
 
+_OPERATOR_CHARS = re.compile(r"[=<>!]")
+_CALL = re.compile(r"\b(?:any_span|lower|upper|len|concat|coalesce|json_extract)\s*\(", re.IGNORECASE)
+
+
 def _looks_like_expression(text: str) -> bool:
-    if _LOOKS_LIKE_EXPR.search(text):
+    """Is this text meant as a filter (so a parse error should be shown), rather than words
+    to search for? Comparison operators, a leading WHERE/filter:, a function call, or a
+    known field followed by an operator or keyword say "filter"; quotes and question marks
+    alone do not (people write "don't" and "why?")."""
+    if _OPERATOR_CHARS.search(text) or _CALL.search(text):
         return True
     rest, offset = strip_where(text)
     if offset:
@@ -116,12 +124,14 @@ def _looks_like_expression(text: str) -> bool:
     try:
         toks = tokenize(text)
     except QueryError:
-        return True
+        return False
     first = toks[0]
-    if first.kind == "ident" and str(first.value).lower() in _FIELD_ROOTS and len(toks) > 2:
+    if first.kind == "ident" and str(first.value).split(".")[0].lower() in _FIELD_ROOTS and len(toks) > 2:
         nxt = toks[1]
-        return nxt.kind in ("op", "kw")
-    return any(t.kind == "kw" and t.value in ("is", "like", "ilike", "match", "includes", "contains") for t in toks)
+        return (nxt.kind == "op" and nxt.value in (".", "[")) or (
+            nxt.kind == "kw" and nxt.value in ("is", "like", "ilike", "match", "includes", "contains", "in", "not")
+        )
+    return False
 
 
 # --- sorting ---------------------------------------------------------------------------------
@@ -250,6 +260,20 @@ class _Interrupted(Exception):
     pass
 
 
+def sql_error(exc: sqlite3.OperationalError, text: str) -> Exception:
+    """SQLite's complaints about a (valid-looking) query, as a located QueryError."""
+    msg = str(exc).lower()
+    if "parser stack overflow" in msg or "too many" in msg or "depth" in msg:
+        return QueryError("expression is too complex (too many nested or chained terms)", 0, text)
+    if "misuse of aggregate" in msg:
+        return QueryError("aggregate functions belong in measures: or SELECT, not in a filter", 0, text)
+    if "json" in msg and "path" in msg:
+        return QueryError("bad JSON path", 0, text)
+    if "fts5" in msg:
+        return QueryError(f"full-text search could not run this query ({exc})", 0, text)
+    return exc
+
+
 PROBE_BUDGET_S = 0.03
 # Full-text probes cost more per row (an FTS5 lookup per candidate), and the alternative
 # (collecting every matching rowid of a common word, then sorting) costs seconds: give them
@@ -286,8 +310,9 @@ class LogsQuery:
         if self.filter.mode == "search":
             return [fts_query(self.filter.words)]
         found: list[str] = []
-
-        def walk(n) -> None:
+        stack = [self.filter.node] if self.filter.node is not None else []
+        while stack:  # iterative: a filter may chain thousands of terms
+            n = stack.pop()
             if isinstance(n, Binary) and n.op == "match" and isinstance(n.right, Literal) \
                     and isinstance(n.right.value, str) and isinstance(n.left, Path):
                 col = str(n.left.parts[0])
@@ -296,14 +321,9 @@ class LogsQuery:
                     found.append(fts_query(words, col))
             for v in vars(n).values():
                 if isinstance(v, Node):
-                    walk(v)
+                    stack.append(v)
                 elif isinstance(v, list):
-                    for x in v:
-                        if isinstance(x, Node):
-                            walk(x)
-
-        if self.filter.node is not None:
-            walk(self.filter.node)
+                    stack.extend(x for x in v if isinstance(x, Node))
         return found
 
     def _base(self, c: Compiler, pid: int) -> tuple[str, str]:
@@ -385,7 +405,10 @@ class LogsQuery:
         )
         conn = self.store.conn
         if budget is None:
-            return [_row(r) for r in conn.execute(sql, c.params)]
+            try:
+                return [_row(r) for r in conn.execute(sql, c.params)]
+            except sqlite3.OperationalError as exc:
+                raise sql_error(exc, self.filter.text) from None
         deadline = time.perf_counter() + budget
         # Few callbacks: each one needs the GIL, which a busy UI thread may hold for a while.
         conn.set_progress_handler(lambda: 1 if time.perf_counter() > deadline else 0, 400_000)
@@ -394,7 +417,7 @@ class LogsQuery:
         except sqlite3.OperationalError as exc:
             if "interrupt" in str(exc).lower():
                 raise _Interrupted() from None
-            raise
+            raise sql_error(exc, self.filter.text) from None
         finally:
             conn.set_progress_handler(None, 0)
 
@@ -440,9 +463,13 @@ class LogsQuery:
             p = c.p(pid)
             inner = _filter_sql(c, self.filter, "s")
             sql = f"SELECT count(DISTINCT s.root_span_id) FROM spans s WHERE s.project_id = {p} AND {inner}"
+        else:
+            base, a = self._base(c, pid)
+            sql = f"SELECT count(*) {base}"
+        try:
             return self.store.conn.execute(sql, c.params).fetchone()[0]
-        base, a = self._base(c, pid)
-        return self.store.conn.execute(f"SELECT count(*) {base}", c.params).fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            raise sql_error(exc, self.filter.text) from None
 
     def export_where(self) -> tuple[str, list]:
         """(WHERE fragment over alias ``s``, params) selecting every span this view shows
@@ -469,11 +496,15 @@ def filter_where(store: Store, project: str, text: str, *, traces: bool = False)
     inner = c.where(node)
     if not traces:
         c2 = Compiler(text, pid, alias="s")
-        return c2.where(node), c2.params
-    return (
-        f"s.root_span_id IN (SELECT s2.root_span_id FROM spans s2 WHERE s2.project_id = {c.p(pid)} AND {inner})",
-        c.params,
-    )
+        where, params = c2.where(node), c2.params
+    else:
+        where = f"s.root_span_id IN (SELECT s2.root_span_id FROM spans s2 WHERE s2.project_id = {c.p(pid)} AND {inner})"
+        params = c.params
+    try:  # let SQLite's parser see it now, so its limits surface as a QueryError, not mid-export
+        store.conn.execute(f"EXPLAIN SELECT 1 FROM spans s WHERE {where}", params).fetchone()
+    except sqlite3.OperationalError as exc:
+        raise sql_error(exc, text) from None
+    return where, params
 
 
 # --- full queries (`bt-tui query`) -----------------------------------------------------------
@@ -490,14 +521,9 @@ DEFAULT_LIMIT = 1000
 
 
 def _has_agg(node: Node) -> bool:
-    if isinstance(node, Call) and node.name in AGGREGATES:
-        return True
-    for v in vars(node).values():
-        if isinstance(v, Node) and _has_agg(v):
-            return True
-        if isinstance(v, list) and any(isinstance(x, Node) and _has_agg(x) for x in v):
-            return True
-    return False
+    from .compiler import _find_aggregate
+
+    return _find_aggregate(node) is not None
 
 
 def _json_out(c: Compiler, item: SelectItem) -> tuple[str, bool]:
@@ -514,6 +540,13 @@ def _json_out(c: Compiler, item: SelectItem) -> tuple[str, bool]:
 
 
 def run_query(store: Store, text: str, default_project: str = "default", now: Optional[datetime] = None) -> Result:
+    try:
+        return _run_query(store, text, default_project, now)
+    except sqlite3.OperationalError as exc:
+        raise sql_error(exc, text) from None
+
+
+def _run_query(store: Store, text: str, default_project: str, now: Optional[datetime]) -> Result:
     q: Query = parse_query(text)
     project = q.source_arg or default_project
     pid = _project_id(store, project)
@@ -631,7 +664,8 @@ def _summary_query(store: Store, c: Compiler, q: Query, where: str) -> Result:
     cols = ["id", "root_span_id", "created", "name", "input", "output", "duration", "spans", "errors", "scores",
             "tokens", "estimated_cost"]
     rows = [
-        [f.id, f.root_span_id, f.created, f.name, _decode(f.input_preview, True), _decode(f.output_preview, True),
+        [f.id, f.root_span_id, f.created, f.name, _decode(f.input_preview or None, True),
+         _decode(f.output_preview or None, True),
          r[6], f.spans, f.errors, f.scores, f.metrics.get("tokens"), f.metrics.get("estimated_cost")]
         for f, r in zip(fake, roots)
     ]
