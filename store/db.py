@@ -152,6 +152,44 @@ MIGRATIONS: list[str] = [
         UNIQUE (project_id, name)
     );
     """,
+    # v4: rows inserted but not yet added to the search index / side tables (a bulk import
+    # indexes every few thousand rows) must not be touched by the update/delete triggers:
+    # a row updated twice in one import would otherwise corrupt the FTS index. The
+    # watermark says which rows are indexed; index_new_rows moves it.
+    """
+    CREATE TABLE index_state (indexed_rid INTEGER NOT NULL);
+    INSERT INTO index_state (indexed_rid) SELECT coalesce(max(rid), 0) FROM spans;
+    DROP TRIGGER spans_ad;
+    DROP TRIGGER spans_au_text;
+    DROP TRIGGER spans_au_scores;
+    DROP TRIGGER spans_au_tags;
+    CREATE TRIGGER spans_ad AFTER DELETE ON spans
+    WHEN old.rid <= (SELECT indexed_rid FROM index_state) BEGIN
+        INSERT INTO spans_fts (spans_fts, rowid, input, output, expected, metadata)
+            VALUES ('delete', old.rid, old.input, old.output, old.expected, old.metadata);
+        DELETE FROM span_scores WHERE span_rid = old.rid;
+        DELETE FROM span_tags WHERE span_rid = old.rid;
+    END;
+    CREATE TRIGGER spans_au_text AFTER UPDATE OF input, output, expected, metadata ON spans
+    WHEN old.rid <= (SELECT indexed_rid FROM index_state) BEGIN
+        INSERT INTO spans_fts (spans_fts, rowid, input, output, expected, metadata)
+            VALUES ('delete', old.rid, old.input, old.output, old.expected, old.metadata);
+        INSERT INTO spans_fts (rowid, input, output, expected, metadata)
+            VALUES (new.rid, new.input, new.output, new.expected, new.metadata);
+    END;
+    CREATE TRIGGER spans_au_scores AFTER UPDATE OF scores ON spans
+    WHEN old.rid <= (SELECT indexed_rid FROM index_state) BEGIN
+        DELETE FROM span_scores WHERE span_rid = old.rid;
+        INSERT INTO span_scores (span_rid, name, value)
+            SELECT new.rid, key, value FROM json_each(new.scores);
+    END;
+    CREATE TRIGGER spans_au_tags AFTER UPDATE OF tags ON spans
+    WHEN old.rid <= (SELECT indexed_rid FROM index_state) BEGIN
+        DELETE FROM span_tags WHERE span_rid = old.rid;
+        INSERT OR IGNORE INTO span_tags (span_rid, tag)
+            SELECT new.rid, value FROM json_each(new.tags) WHERE type = 'text';
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -124,8 +124,13 @@ def _parse_batches(stream, pid, label, skip_invalid, import_time, out) -> None:
             try:
                 span = validate(line)
                 params = span_params(pid, span, line, import_time)
-            except (ValidationError, InputError) as exc:
-                reason = validation_reason(exc) if isinstance(exc, ValidationError) else exc.reason
+            except (ValidationError, InputError, ValueError, OverflowError) as exc:
+                if isinstance(exc, ValidationError):
+                    reason = validation_reason(exc)
+                elif isinstance(exc, InputError):
+                    reason = exc.reason
+                else:
+                    reason = str(exc)
                 if not skip_invalid:
                     out.put(InputError(reason, path=label, line=lineno))
                     return

@@ -54,19 +54,28 @@ def normalize_ts(value: Any) -> str:
     if isinstance(value, bool):
         raise ValueError("created must be an ISO-8601 timestamp")
     if isinstance(value, (int, float)):
-        if not math.isfinite(value):
-            raise ValueError("created must be a finite timestamp")
-        return format_ts(datetime.fromtimestamp(value, tz=timezone.utc))
+        return format_ts(from_unix(value, "created"))
     if not isinstance(value, str):
         raise ValueError("created must be an ISO-8601 timestamp string")
     text = value.strip()
-    if len(text) == 27 and text[10] == "T" and text[19] == "." and text[26] == "Z":
-        return text  # already canonical: skip the parse on the hot path
     try:
+        if len(text) == 27 and text[10] == "T" and text[19] == "." and text[26] == "Z":
+            datetime.fromisoformat(text[:26])  # validates the canonical form; no re-formatting
+            return text
         dt = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        raise ValueError(f"created is not an ISO-8601 timestamp: {value!r}") from None
-    return format_ts(dt)
+        return format_ts(dt)
+    except (ValueError, OverflowError):
+        raise ValueError(f"created is not a valid ISO-8601 timestamp: {value!r}") from None
+
+
+def from_unix(value: float, what: str = "timestamp") -> datetime:
+    """Unix seconds -> aware UTC datetime; ValueError (not OverflowError) when out of range."""
+    if isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number of seconds")
+    try:
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"{what} {value!r} is out of range") from None
 
 
 class Comment(BaseModel):

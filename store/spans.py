@@ -122,9 +122,12 @@ def span_params(pid: int, span: SpanIn, raw: bytes | str | None = None, import_t
     if created is None:
         start = metrics.get("start")
         if isinstance(start, (int, float)):
-            from datetime import datetime, timezone
+            from .models import from_unix
 
-            created = format_ts(datetime.fromtimestamp(start, tz=timezone.utc))
+            try:
+                created = format_ts(from_unix(start, "metrics.start"))
+            except ValueError as exc:
+                raise InputError(str(exc)) from None
         else:
             created = import_time or now_iso()
     start_ts = metrics.get("start")
@@ -180,6 +183,8 @@ def index_new_rows(conn: sqlite3.Connection, after_rid: int) -> None:
         " WHERE s.rid > ? AND s.tags <> '[]' AND j.type = 'text'",
         (after_rid,),
     )
+    # Rows up to here are indexed: from now on the update/delete triggers keep them in step.
+    conn.execute("UPDATE index_state SET indexed_rid = (SELECT coalesce(max(rid), 0) FROM spans)")
 
 
 def max_rid(conn: sqlite3.Connection) -> int:
@@ -264,6 +269,24 @@ def iter_export_lines(
             return
         for (line,) in rows:
             yield line
+
+
+def _lines_where_in(store: Store, project: str, column: str, keys: list[str]) -> Iterator[str]:
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        marks = ", ".join(f"?{k + 1}" for k in range(len(chunk)))
+        yield from iter_export_lines(store, project, where=f"s.{column} IN ({marks})", params=tuple(chunk),
+                                     order="s.created, s.rid")
+
+
+def iter_row_lines(store: Store, project: str, row_ids: list[str]) -> Iterator[str]:
+    """Export lines of the given rows (by id)."""
+    return _lines_where_in(store, project, "id", list(row_ids))
+
+
+def iter_trace_lines(store: Store, project: str, root_span_ids: list[str]) -> Iterator[str]:
+    """Export lines of every span of the given traces."""
+    return _lines_where_in(store, project, "root_span_id", list(root_span_ids))
 
 
 def _s(value: Optional[str]) -> str:

@@ -96,14 +96,6 @@ def test_reimport_with_changed_output_updates_row_and_search_index(run_cli, sql,
     _fts_integrity(db_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: a row id that appears twice in one import with different content "
-    "(the second line updates a row inserted earlier in the same import, before it was "
-    "indexed) makes the spans_au_* triggers delete a never-indexed FTS row and insert "
-    "span_scores that index_new_rows then inserts again: the import fails "
-    "(exit 1, 'database disk image is malformed' / UNIQUE constraint)",
-)
 def test_same_id_twice_in_one_file_keeps_the_last_version(run_cli, sql, tmp_path, db_path):
     rows = [
         {"id": "dup", "created": "2024-01-01T00:00:00Z", "output": "firstword", "scores": {"x": 0.1}},
@@ -242,13 +234,6 @@ def test_non_utf8_input_is_rejected_cleanly(run_cli, tmp_path):
     assert str(path) in line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: a numeric `created` (or metrics.start used for created) out of the "
-    "platform's time range raises OverflowError outside the per-line validation, so the "
-    "error has no line number ('FILE: cannot read: timestamp out of range...') and "
-    "--skip-invalid aborts the whole import instead of skipping the line",
-)
 def test_out_of_range_numeric_created_is_a_located_line_error(run_cli, tmp_path):
     lines = [dump_line(small_span(i)) for i in range(3)]
     lines.insert(1, dump_line({"id": "huge", "created": 1e20}))

@@ -280,8 +280,8 @@ async def test_find_reveals_a_span_in_an_unloaded_subtree(app):
         await pilot.press("enter")
         await settle(pilot)
         node = tree_of(screen).cursor_node
-        assert node.parent.is_expanded and node_name(node.parent) == "search_kb"  # the path was expanded
         assert node_name(node) == "embed_query"
+        assert node.parent.is_expanded and node_name(node.parent) == "search_kb"  # the path was expanded
 
 
 @pytest.mark.xfail(strict=True, reason=TREE_CURSOR_BUG)

@@ -64,7 +64,7 @@ def user_errors() -> Iterator[None]:
     except StoreError as exc:
         raise _fail(str(exc), 2) from None
     except KeyboardInterrupt:
-        raise _fail("interrupted; nothing from the unfinished step was written", 130) from None
+        raise _fail("interrupted; an import is all or nothing, and re-running it is harmless", 130) from None
     except BrokenPipeError:
         # `bt-tui export logs | head`: the reader went away; that is fine.
         try:

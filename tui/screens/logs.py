@@ -125,6 +125,7 @@ class LogsScreen(Screen):
         self.more_after: Optional[tuple] = None  # cursor below the window
         self.more_before: Optional[tuple] = None  # cursor above the window
         self.marked: set[str] = set()
+        self.marked_roots: dict[str, str] = {}  # marked row id -> its trace's root_span_id
         self.all_marked = False
         self.total: Optional[int] = None
         self.loading = False
@@ -158,8 +159,9 @@ class LogsScreen(Screen):
         return self.app.store
 
     def on_resize(self) -> None:
+        keep = self._cursor_id()
         self._build_columns()
-        self._render_rows(keep_key=self._cursor_id())
+        self._render_rows(keep_key=keep)
 
     def _visible_columns(self) -> list[tuple]:
         width = self.size.width or self.app.size.width
@@ -376,6 +378,8 @@ class LogsScreen(Screen):
         if self.loading:
             return
         row = event.cursor_row
+        if row != self.query_one(LogsTable).cursor_row:
+            return  # a stale event (a re-render moved the cursor on since): not the user's move
         if row >= len(self.rows) - 10 and self.more_after is not None:
             self.loading = True
             self._load(self.more_after, False, "append")
@@ -500,6 +504,7 @@ class LogsScreen(Screen):
             self.marked.discard(row.id)
         else:
             self.marked.add(row.id)
+            self.marked_roots[row.id] = row.root_span_id
         table = self.query_one(LogsTable)
         cur = table.cursor_row
         table.update_cell(row.id, "mark", Text("●", style="bold magenta") if row.id in self.marked else "")
@@ -586,10 +591,16 @@ class LogsScreen(Screen):
         """(description, ids) of the selection; ids None means "all matching the filter"."""
         if self.all_marked:
             return ("all matching rows", None)
+        what = "traces" if self.shape == "traces" else "rows"
         if self.marked:
-            return (f"{len(self.marked)} marked rows", sorted(self.marked))
+            return (f"{len(self.marked)} marked {what}", sorted(self.marked))
         row = self.current_row()
-        return ("the current row", [row.id] if row else [])
+        return (f"the current {what[:-1]}", [row.id] if row else [])
+
+    def _trace_ids(self, ids: list[str]) -> list[str]:
+        """root_span_ids of the selected rows (traces view: export whole traces)."""
+        by_id = {r.id: r.root_span_id for r in self.rows}
+        return sorted({self.marked_roots.get(i) or by_id.get(i) or i for i in ids})
 
     def _selected_ids(self, ids: Optional[list[str]]):
         if ids is not None:
@@ -634,7 +645,7 @@ class LogsScreen(Screen):
 
     @work(thread=True, group="write")
     def _export(self, path: str, ids: Optional[list[str]], desc: str) -> None:
-        from store.spans import iter_export_lines
+        from store.spans import iter_export_lines, iter_row_lines, iter_trace_lines
 
         try:
             n = 0
@@ -646,13 +657,12 @@ class LogsScreen(Screen):
                         out.write(line + "\n")
                         n += 1
                 else:
-                    for i in range(0, len(ids), 500):
-                        chunk = ids[i:i + 500]
-                        marks = ", ".join(f"?{k + 1}" for k in range(len(chunk)))
-                        for line in iter_export_lines(self.store, self.app.project, where=f"s.id IN ({marks})",
-                                                      params=tuple(chunk)):
-                            out.write(line + "\n")
-                            n += 1
+                    # In the traces view a selected row stands for its whole trace.
+                    lines = (iter_trace_lines(self.store, self.app.project, self._trace_ids(ids))
+                             if self.shape == "traces" else iter_row_lines(self.store, self.app.project, ids))
+                    for line in lines:
+                        out.write(line + "\n")
+                        n += 1
             self.app.call_from_thread(self.notify, f"exported {n} spans ({desc}) to {path}")
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"export failed: {exc}", severity="error")
