@@ -125,6 +125,73 @@ def _json_syntax(value: Any) -> Syntax:
     return Syntax(text, "json", word_wrap=True, background_color="default")
 
 
+def _leaf_text(key: str, value: Any) -> Text:
+    t = Text()
+    if key:
+        t.append(key, style="bold cyan")
+        t.append(": ")
+    if isinstance(value, str):
+        t.append(orjson.dumps(value).decode()[:2000], style="green")
+    elif isinstance(value, bool) or value is None:
+        t.append(orjson.dumps(value).decode(), style="magenta italic")
+    else:
+        t.append(str(value), style="yellow")
+    return t
+
+
+class JsonTree(Tree):
+    """A JSON value as a collapsible tree with colours; children are added on expand."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="json.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="json.up"),
+    ]
+
+    def __init__(self, **kw) -> None:
+        super().__init__("value", **kw)
+        self.show_root = False
+        self.guide_depth = 2
+
+    def set_value(self, value: Any) -> None:
+        self.clear()
+        self._fill(self.root, value)
+        self.root.expand()
+        for child in self.root.children[:20]:
+            if child.allow_expand:
+                self._ensure(child)
+                child.expand()
+
+    def _fill(self, node: TreeNode, value: Any) -> None:
+        items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+        for i, (k, v) in enumerate(items):
+            if i >= 1000:
+                node.add_leaf(Text(f"… {len(items) - 1000} more (press o to open the whole value)", style="dim"))
+                break
+            key = str(k) if isinstance(value, dict) else f"[{k}]"
+            if isinstance(v, (dict, list)) and v:
+                kind = f"{{{len(v)}}}" if isinstance(v, dict) else f"[{len(v)}]"
+                label = Text.assemble((key, "bold cyan"), " ", (kind, "dim"))
+                node.add(label, data={"value": v, "filled": False}, allow_expand=True)
+            else:
+                node.add_leaf(_leaf_text(key, v))
+
+    def _ensure(self, node: TreeNode) -> None:
+        data = node.data
+        if data and not data.get("filled"):
+            data["filled"] = True
+            self._fill(node, data["value"])
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
+        event.stop()
+        self._ensure(event.node)
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        event.stop()
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        event.stop()
+
+
 class SpanTree(Tree):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="trace.down"),
@@ -174,8 +241,9 @@ class TraceScreen(Screen):
             with TabbedContent(id="detail", initial="input"):
                 for tab in TABS:
                     with TabPane(tab.capitalize(), id=tab):
-                        with VerticalScroll():
+                        with VerticalScroll(id=f"s-{tab}"):
                             yield Static("", id=f"v-{tab}", classes="value")
+                        yield JsonTree(id=f"j-{tab}", classes="json")
         yield Footer()
 
     @property
@@ -299,12 +367,30 @@ class TraceScreen(Screen):
                 md["created"] = span["created"]
                 if span.get("error") is not None:
                     md["error"] = span["error"]
-                renderable = render_value(md)
+                self._show_tree(tab, md)
+                continue
             elif tab == "output" and span.get("error") is not None and span.get("output") is None:
                 renderable = Group(Text("error", style="bold red"), render_value(span["error"]))
             else:
-                renderable = render_value(span.get(tab))
-            self.query_one(f"#v-{tab}", Static).update(renderable)
+                value = span.get(tab)
+                nested = isinstance(value, list) or (
+                    isinstance(value, dict) and any(isinstance(v, (dict, list)) and v for v in value.values()))
+                if nested and value and not is_chat(value) and not (isinstance(value, dict) and "role" in value):
+                    self._show_tree(tab, value)
+                    continue
+                renderable = render_value(value)
+            self._show_static(tab, renderable)
+
+    def _show_static(self, tab: str, renderable: Any) -> None:
+        self.query_one(f"#v-{tab}", Static).update(renderable)
+        self.query_one(f"#s-{tab}").display = True
+        self.query_one(f"#j-{tab}", JsonTree).display = False
+
+    def _show_tree(self, tab: str, value: Any) -> None:
+        tree = self.query_one(f"#j-{tab}", JsonTree)
+        tree.set_value(value)
+        tree.display = True
+        self.query_one(f"#s-{tab}").display = False
 
     # -- navigation
     def _tree_nodes(self) -> list[TreeNode]:
