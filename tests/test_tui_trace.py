@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,8 +20,10 @@ from tui_fixtures import (  # noqa: F401  (fixtures)
     SIZE,
     demo_db,
     demo_db_template,
+    make_app,
     notifications,
     paste,
+    quick_pilot,
     root_span,
     sample_roots,
     sample_trace,
@@ -41,7 +42,7 @@ DEEP_ROOT = "c923c047d0ec4125"  # support_request > search_kb > embed_query (a g
 
 @pytest.fixture
 def app(demo_db, tui_env) -> BtTuiApp:
-    return BtTuiApp(str(demo_db))
+    return make_app(demo_db)
 
 
 def tree_of(screen):
@@ -53,6 +54,24 @@ def node_name(node) -> str:
 
 
 def tab_text(screen, tab: str) -> str:
+    """What a detail tab shows, as text: its value view, or its JSON tree (expanded nodes)."""
+    from textual.css.query import NoMatches
+
+    try:
+        tree = screen.query_one(f"#j-{tab}")
+    except NoMatches:
+        tree = None
+    if tree is not None and tree.display:
+        lines: list[str] = []
+
+        def walk(node, depth: int) -> None:
+            for child in node.children:
+                lines.append("  " * depth + str(child.label))
+                if child.is_expanded:
+                    walk(child, depth + 1)
+
+        walk(tree.root, 0)
+        return "\n".join(lines)
     return static_text(screen.query_one(f"#v-{tab}"), width=100)
 
 
@@ -84,7 +103,7 @@ async def wait_detail(pilot, screen, span_id: str) -> None:
 # --- the tree ----------------------------------------------------------------------------------------
 
 
-async def test_tree_shows_root_then_children_in_start_order(app):
+async def test_tree_shows_root_then_children_and_loads_grandchildren_lazily(app):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_trace(pilot)
         tree = tree_of(screen)
@@ -100,10 +119,13 @@ async def test_tree_shows_root_then_children_in_start_order(app):
         assert "task support_request" in lines[0] and "847 tok" in lines[0]
         assert "llm  chat_completion" in lines[1]
 
-
-async def test_grandchildren_load_lazily(app):
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_trace(pilot, DEEP_ROOT)
+        # A trace three levels deep: the grandchild is read only when its parent is expanded.
+        await pilot.press("escape")
+        app.push_screen(TraceScreen(DEEP_ROOT))
+        await wait_for(pilot, lambda: isinstance(app.screen, TraceScreen) and app.screen is not screen
+                       and app.screen.span is not None, "the second trace")
+        screen = app.screen
+        await settle(pilot)
         root = tree_of(screen).root.children[0]
         search = next(c for c in root.children if node_name(c) == "search_kb")
         assert search.allow_expand and not search.is_expanded
@@ -116,13 +138,6 @@ async def test_grandchildren_load_lazily(app):
         assert [node_name(c) for c in search.children] == ["embed_query"]
 
 
-TREE_CURSOR_BUG = (
-    "BUG: TraceScreen.reveal() and TraceScreen._step() load children and call Tree.move_cursor(node) at once; "
-    "the new node's _line is still -1 (the tree is rebuilt on idle), so the cursor lands on line 0 (the root)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=TREE_CURSOR_BUG)
 async def test_n_steps_into_unloaded_children(app):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_trace(pilot, DEEP_ROOT)
@@ -157,7 +172,7 @@ def wide_db(tmp_path) -> Path:
 
 
 async def test_thousand_children_load_a_page_at_a_time(wide_db, tui_env):
-    app = BtTuiApp(str(wide_db))
+    app = make_app(wide_db)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_trace(pilot, "wide-000000")
         tree = tree_of(screen)
@@ -247,12 +262,11 @@ async def test_number_keys_and_brackets_switch_tabs(app):
         assert "Factuality" in screen_text(app)  # the active tab is what is on screen
 
 
-@pytest.mark.parametrize("key", ["f", "slash"])
-async def test_find_moves_cursor_to_matching_span(app, key):
+async def test_find_moves_cursor_to_matching_span(app):
     target = FIRST_TRACE[3]  # lookup_account
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_trace(pilot)
-        await pilot.press(key)
+        await pilot.press("f")
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the find prompt")
         await paste(pilot, "Lookup_ACCOUNT")  # case-insensitive
         await pilot.press("enter")
@@ -263,7 +277,8 @@ async def test_find_moves_cursor_to_matching_span(app, key):
         assert "user-229527" in tab_text(screen, "input")
         # lookup_account is named by its own span, and found in the text of the llm span's prompt.
         assert any("2 spans contain 'Lookup_ACCOUNT'" in n for n in notifications(app))
-        await pilot.press(key)
+        await pilot.press("slash")  # the other key for find
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the find prompt")
         await paste(pilot, "no such text anywhere")
         await pilot.press("enter")
         await pilot.pause()
@@ -271,7 +286,6 @@ async def test_find_moves_cursor_to_matching_span(app, key):
         assert current_span_id(screen) == target["span_id"]
 
 
-@pytest.mark.xfail(strict=True, reason=TREE_CURSOR_BUG)
 async def test_find_reveals_a_span_in_an_unloaded_subtree(app):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_trace(pilot, DEEP_ROOT)
@@ -284,7 +298,6 @@ async def test_find_reveals_a_span_in_an_unloaded_subtree(app):
         assert node.parent.is_expanded and node_name(node.parent) == "search_kb"  # the path was expanded
 
 
-@pytest.mark.xfail(strict=True, reason=TREE_CURSOR_BUG)
 async def test_open_span_from_spans_view_focuses_it(app):
     async with app.run_test(size=SIZE) as pilot:
         logs = await wait_rows(pilot)
@@ -304,39 +317,33 @@ async def test_open_span_from_spans_view_focuses_it(app):
 # --- copy, pager --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("item", ["span-json", "span-md", "trace-json", "trace-md"])
-async def test_y_copies_span_or_trace(app, monkeypatch, item):
+async def test_y_copies_span_and_trace_as_json_and_markdown(app, monkeypatch):
     copied: list[str] = []
     monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+    llm = FIRST_TRACE[-1]
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_trace(pilot)
         await pilot.press("n", "n", "n", "n")  # the llm span
-        llm = FIRST_TRACE[-1]
         await wait_detail(pilot, screen, llm["span_id"])
-        await pilot.press("y")
-        await wait_for(pilot, lambda: isinstance(app.screen, MenuScreen), "the copy menu")
-        ids = [k for k, _ in app.screen.items]
-        assert ids == ["span-json", "span-md", "trace-json", "trace-md"]
-        await pilot.press(str(ids.index(item) + 1))
-        await wait_for(pilot, lambda: copied, "the copy")
-        assert any("copied" in n for n in notifications(app))
-    [text] = copied
-    if item == "span-json":
-        assert json.loads(text) == llm
-    elif item == "span-md":
-        assert text.startswith("### chat_completion (llm)")
-        assert "**user**: Subject: Double charge" in text
-        assert "**Output**" in text and "**assistant**: Thanks for getting in touch" in text
-    elif item == "trace-json":
-        data = json.loads(text)
-        assert [d["id"] for d in data] == [s["id"] for s in FIRST_TRACE]
-        assert data == FIRST_TRACE
-    else:
-        parts = text.split("\n\n---\n\n")
-        assert len(parts) == 5
-        assert [p.splitlines()[0] for p in parts] == [
-            f"### {s['span_attributes']['name']} ({s['span_attributes']['type']})" for s in FIRST_TRACE
-        ]
+        for n, item in enumerate(["span-json", "span-md", "trace-json", "trace-md"], start=1):
+            await pilot.press("y")
+            await wait_for(pilot, lambda: isinstance(app.screen, MenuScreen), "the copy menu")
+            assert [k for k, _ in app.screen.items][n - 1] == item
+            await pilot.press(str(n))
+            await wait_for(pilot, lambda: len(copied) == n, f"copy #{n}")
+            assert app.screen is screen
+        assert sum("copied" in msg for msg in notifications(app)) == 4
+    span_json, span_md, trace_json, trace_md = copied
+    assert json.loads(span_json) == llm
+    assert span_md.startswith("### chat_completion (llm)")
+    assert "**user**: Subject: Double charge" in span_md
+    assert "**Output**" in span_md and "**assistant**: Thanks for getting in touch" in span_md
+    assert json.loads(trace_json) == FIRST_TRACE
+    parts = trace_md.split("\n\n---\n\n")
+    assert [p.splitlines()[0] for p in parts] == [
+        f"### {s['span_attributes']['name']} ({s['span_attributes']['type']})" for s in FIRST_TRACE
+    ]
+    assert parts[-1] == span_md
 
 
 @pytest.fixture
@@ -435,16 +442,7 @@ async def test_t_tags_write_to_db(app, demo_db):
 # --- leaving, help -------------------------------------------------------------------------------------
 
 
-async def test_escape_returns_to_logs(app):
-    async with app.run_test(size=SIZE) as pilot:
-        await open_trace(pilot)
-        await pilot.press("escape")
-        assert isinstance(app.screen, LogsScreen)
-        assert app.screen.current_row().id == FIRST["id"]
-        assert app.is_running
-
-
-async def test_help_lists_trace_keys(app):
+async def test_help_lists_trace_keys_and_escape_goes_back(app):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_trace(pilot)
         await pilot.press("question_mark")
@@ -454,5 +452,9 @@ async def test_help_lists_trace_keys(app):
         for desc in ("Back", "Next span", "Prev span", "Find", "Copy", "Open in pager", "Comment", "Tags",
                      "Next tab", "Prev tab", "Input", "Comments", "Down", "Up"):
             assert f"  {desc}" in text, desc
-        await pilot.press("escape")
+        await pilot.press("escape")  # closes the help
         assert app.screen is screen
+        await pilot.press("escape")  # back to the Logs screen, on the row that was opened
+        assert isinstance(app.screen, LogsScreen)
+        assert app.screen.current_row().id == FIRST["id"]
+        assert app.is_running

@@ -72,6 +72,16 @@ def demo_db(tmp_path: Path, demo_db_template: Path) -> Path:
     return dst
 
 
+@pytest.fixture(autouse=True)
+def quick_pilot(monkeypatch) -> None:
+    """Pilot waits for the process to go idle after every key, polling every 20 ms; poll every
+    5 ms instead. Correctness does not depend on it: the tests wait for what they assert with
+    ``wait_for``/``settle``. (A private Textual knob: if it goes away, nothing breaks.)"""
+    import textual._wait
+
+    monkeypatch.setattr(textual._wait, "SLEEP_GRANULARITY", 0.005, raising=False)
+
+
 @pytest.fixture
 def tui_env(tmp_path: Path, monkeypatch) -> Path:
     """A temp config file (never the user's), a fixed author, no inherited db/project."""
@@ -105,6 +115,16 @@ def root_span(i: int, *, prefix: str = "g", created: Optional[str] = None, ts: O
     }
     span.update(extra)
     return span
+
+
+def make_app(db_path, project: str = "default"):
+    """The app under test, with animations off (Pilot waits for every animation to finish;
+    without them a key press takes a fraction of the time and nothing else changes)."""
+    from tui.app import BtTuiApp
+
+    app = BtTuiApp(str(db_path), project)
+    app.animation_level = "none"
+    return app
 
 
 # --- waiting -----------------------------------------------------------------------------------

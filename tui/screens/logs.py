@@ -266,10 +266,13 @@ class LogsScreen(Screen):
                          desc=self.desc)
 
     def reload(self, keep_key: Optional[str] = None) -> None:
-        """Run the current filter from the top (first page) and count in the background."""
+        """Run the current filter from the top (first page), then count in the background.
+
+        The count starts once the first page is on screen: run side by side, the two queries
+        share the GIL and the page would wait for the count.
+        """
         self.total = None
         self._load(after=None, reverse=False, mode="replace", keep_key=keep_key)
-        self._count()
 
     @work(thread=True, exclusive=True, group="page")
     def _load(self, after, reverse: bool, mode: str, keep_key: Optional[str] = None) -> None:
@@ -330,6 +333,8 @@ class LogsScreen(Screen):
             self._render_rows(keep_key=keep)
         self.loading = False
         self._update_status()
+        if mode == "replace" and self.total is None:
+            self._count()
         if not self.rows:
             self.query_one("#status", Static).update(
                 Text(f"{'traces' if self.shape == 'traces' else 'spans'} · {self.mode_label} · nothing matches"

@@ -198,6 +198,15 @@ class SpanTree(Tree):
         Binding("k", "cursor_up", "Up", show=False, id="trace.up"),
     ]
 
+    def goto(self, node: TreeNode) -> None:
+        """Put the cursor on a node, even one added a moment ago.
+
+        Tree.move_cursor uses the node's line number, which Textual only computes when it rebuilds
+        its line cache (on the next refresh); reading the lines rebuilds it now.
+        """
+        self._tree_lines  # noqa: B018 - rebuilds the line cache so node._line is current
+        self.move_cursor(node)
+
 
 class TraceScreen(Screen):
     """One trace: the span tree (left) and the selected span's detail (right)."""
@@ -274,7 +283,7 @@ class TraceScreen(Screen):
         first = tree.root.children[0] if tree.root.children else None
         if first is not None:
             first.expand()
-            tree.move_cursor(first)
+            tree.goto(first)
             self.show_span(first.data["node"].rid)
         if self.focus_span:
             self.reveal(self.focus_span)
@@ -425,7 +434,7 @@ class TraceScreen(Screen):
             return
         idx = nodes.index(cur) if cur in nodes else -1
         nxt = nodes[max(0, min(len(nodes) - 1, idx + d))]
-        tree.move_cursor(nxt)
+        tree.goto(nxt)
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -449,7 +458,7 @@ class TraceScreen(Screen):
                 if found.data["loaded"] == 0:
                     self._load_children(found)
             node = found
-        tree.move_cursor(node)
+        tree.goto(node)
 
     def action_find(self) -> None:
         def done(text: Optional[str]) -> None:

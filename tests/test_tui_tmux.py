@@ -1,0 +1,141 @@
+"""Smoke test of the real `bt-tui` binary in a real terminal (tmux): start, filter, open a
+trace, page a value through $PAGER, go back, quit."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tui_fixtures import demo_db, demo_db_template, sample_roots, sample_rows, tui_env  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (not on PATH)")
+
+_BIN = Path(sys.executable).parent / "bt-tui"
+BT_TUI = [str(_BIN)] if _BIN.exists() else [sys.executable, "-m", "tui.cli"]
+WAIT = 15.0
+
+
+class Tmux:
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def run(self, *args: str, check: bool = True) -> str:
+        # An explicit environment: the process's C-level environ can carry stray COLUMNS/LINES
+        # (set by a terminal library during the test run) that would pin the app to 80x24.
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TMUX", "TMUX_PANE")}
+        proc = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10,
+                              env=env)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"tmux {' '.join(args)} failed: {proc.stderr.strip()}")
+        return proc.stdout
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "bt")
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        self.run("send-keys", "-t", "bt", *(["-l"] if literal else []), *keys)
+
+    def wait_for(self, pred, what: str, timeout: float = WAIT) -> str:
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            text = self.screen()
+            if pred(text):
+                return text
+            time.sleep(0.1)
+        raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; the screen was:\n{text}")
+
+    def pane_dead(self) -> str:
+        """'1 STATUS SIGNAL' once the pane's process ended ('0 ...' while it runs)."""
+        return self.run("list-panes", "-t", "bt", "-F",
+                        "#{pane_dead} #{pane_dead_status} #{pane_dead_signal}").strip()
+
+
+@pytest.fixture
+def tmux():
+    t = Tmux(f"bt-test-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        yield t
+    finally:
+        t.run("kill-server", check=False)
+
+
+def test_real_binary_in_tmux(tmux, demo_db, tmp_path, tui_env):
+    cfg = tui_env  # a temp config file (also set in this process's environment)
+    paged = tmp_path / "paged.json"
+    pager = tmp_path / "pager.sh"
+    pager.write_text(f'#!/bin/sh\ncp "$1" "{paged}"\n', encoding="utf-8")
+    pager.chmod(pager.stat().st_mode | stat.S_IXUSR)
+    env = {
+        "BT_TUI_CONFIG": str(cfg),
+        "BT_TUI_AUTHOR": "tmux-tester",
+        "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
+        "PAGER": str(pager),
+        "TERM": "xterm-256color",
+    }
+    command = " ".join(
+        ["env", "-u", "BT_TUI_DB", "-u", "BT_TUI_PROJECT", "-u", "EDITOR", "-u", "COLUMNS", "-u", "LINES"]
+        + [f"{k}={shlex.quote(v)}" for k, v in env.items()]
+        + [shlex.quote(part) for part in BT_TUI]
+        + ["--db", shlex.quote(str(demo_db))]
+    )
+    tmux.run("new-session", "-d", "-s", "bt", "-x", "120", "-y", "40", command)
+    tmux.run("set-option", "-w", "-t", "bt", "remain-on-exit", "on")
+
+    newest = sample_roots()[0]
+    text = tmux.wait_for(lambda s: "300 matching" in s and "support_request" in s, "the first rows")
+    assert "11-20 23:39:23" in text  # the newest trace is the first row
+    assert text.index("11-20 23:39:23") < text.index("11-20 22:40:42")
+
+    # / filter enter: the filter runs, the status says so.
+    low = {s["root_span_id"] for s in sample_rows()
+           if (s.get("scores") or {}).get("Factuality") is not None and s["scores"]["Factuality"] < 0.5}
+    first_low = next(r for r in sample_roots() if r["root_span_id"] in low)
+    tmux.keys("/")
+    time.sleep(0.5)  # a human pause: keys sent in the same burst as "/" can reach the table before focus moves
+    tmux.keys("scores.Factuality < 0.5", literal=True)
+    tmux.keys("Enter")
+    text = tmux.wait_for(lambda s: "traces · filter ·" in s and f"{len(low)} matching" in s, "the filtered rows")
+    from tui.format import fmt_time
+
+    assert fmt_time(first_low["created"]) in text.split("\n")[4]  # the first row is the newest match
+    if newest["root_span_id"] not in low:
+        assert fmt_time(newest["created"]) not in text
+
+    # enter opens the first matching trace.
+    tmux.keys("Enter")
+    text = tmux.wait_for(lambda s: f"trace {first_low['root_span_id']}" in s and " spans" in s, "the trace screen")
+    assert "support_request" in text
+
+    # o pages the shown value (the root's input) through $PAGER in the real terminal.
+    tmux.keys("o")
+    deadline = time.monotonic() + WAIT
+    while not (paged.exists() and paged.stat().st_size) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert json.loads(paged.read_text(encoding="utf-8")) == first_low["input"]
+    tmux.wait_for(lambda s: f"trace {first_low['root_span_id']}" in s, "the trace screen after the pager")
+
+    # escape goes back to the (still filtered) Logs screen.
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "traces · filter ·" in s and "/ Filter" in s, "the Logs screen again")
+
+    # q quits: the process ends, cleanly.
+    tmux.keys("q")
+    deadline = time.monotonic() + WAIT
+    state = tmux.pane_dead()
+    while state.split()[:2] != ["1", "0"] and time.monotonic() < deadline:
+        time.sleep(0.1)  # tmux may mark the pane dead a moment before it records the exit status
+        state = tmux.pane_dead()
+    assert state == "1 0", f"pane state {state!r} (dead, exit status, signal); screen:\n{tmux.screen()}"
+    assert "Traceback" not in tmux.screen()
