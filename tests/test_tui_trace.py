@@ -54,25 +54,27 @@ def node_name(node) -> str:
 
 
 def tab_text(screen, tab: str) -> str:
-    """What a detail tab shows, as text: its value view, or its JSON tree (expanded nodes)."""
-    from textual.css.query import NoMatches
+    """What a detail tab shows, as text: its value view, or its JSON tree (expanded nodes).
 
+    The detail pane shows one tab at a time: switch to ``tab``, read it, switch back."""
+    previous = screen.detail_tab
+    screen._show_detail(tab)
     try:
-        tree = screen.query_one(f"#j-{tab}")
-    except NoMatches:
-        tree = None
-    if tree is not None and tree.display:
-        lines: list[str] = []
+        tree = screen.query_one("#j-value")
+        if tree.display:
+            lines: list[str] = []
 
-        def walk(node, depth: int) -> None:
-            for child in node.children:
-                lines.append("  " * depth + str(child.label))
-                if child.is_expanded:
-                    walk(child, depth + 1)
+            def walk(node, depth: int) -> None:
+                for child in node.children:
+                    lines.append("  " * depth + str(child.label))
+                    if child.is_expanded:
+                        walk(child, depth + 1)
 
-        walk(tree.root, 0)
-        return "\n".join(lines)
-    return static_text(screen.query_one(f"#v-{tab}"), width=100)
+            walk(tree.root, 0)
+            return "\n".join(lines)
+        return static_text(screen.query_one("#v-value"), width=100)
+    finally:
+        screen._show_detail(previous)
 
 
 async def open_trace(pilot, root_span_id: str = FIRST["root_span_id"]) -> TraceScreen:

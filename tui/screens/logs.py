@@ -14,13 +14,15 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.suggester import Suggester
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
 from store.btql import QueryError
 from store.query import PAGE, SORT_KEYS, LogsQuery, Page, Row, completions, interpret, matching_ids
 from store.spans import add_comment, default_author, retag, set_tags
 from store.views import list_views, save_view
+from tui.keybar import KeyBar
+from tui.rowtable import RowTable
 from tui.format import fmt_cost, fmt_duration, fmt_scores, fmt_time, fmt_tokens, preview
 from tui.screens.dialogs import LastTokenSuggester, MenuScreen, PromptScreen
 
@@ -62,7 +64,7 @@ class FilterSuggester(Suggester):
         return None
 
 
-class LogsTable(DataTable):
+class LogsTable(RowTable):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="logs.down"),
         Binding("k", "cursor_up", "Up", show=False, id="logs.up"),
@@ -129,6 +131,8 @@ class LogsScreen(Screen):
         self.all_marked = False
         self.total: Optional[int] = None
         self.loading = False
+        self._focus_on_rows = False  # give the table focus when the next first page arrives
+        self._flex_width = 20
         self.auto = False
         self._auto_timer = None
         self.last_ms = 0.0
@@ -144,8 +148,8 @@ class LogsScreen(Screen):
                         suggester=self.suggester, id="filter")
             yield Static("", id="filter-error")
         yield Static("", id="status")
-        yield LogsTable(cursor_type="row", zebra_stripes=True, id="table")
-        yield Footer()
+        yield LogsTable(zebra_stripes=True, id="table")
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#filter-error").display = False
@@ -184,29 +188,35 @@ class LogsScreen(Screen):
         self._flex_width = flex_w
 
     def _cells(self, r: Row) -> list:
-        cols = self._visible_columns()
+        """One row's cells, each a ``Text`` (never markup: an input containing ``[/]`` shows
+        as typed) cut to about its column's width."""
         out = []
-        for key, _, w, _ in cols:
+        for key, _, w, _ in self._visible_columns():
+            width = w or self._flex_width
             if key == "mark":
-                out.append(Text("●", style="bold magenta") if (self.all_marked or r.id in self.marked) else "")
+                out.append(Text("●", style="bold magenta") if (self.all_marked or r.id in self.marked) else Text(""))
             elif key == "time":
-                out.append(fmt_time(r.created)[: (w or 14)])
+                out.append(Text(fmt_time(r.created)[:width]))
             elif key == "name":
                 label = r.name or ""
                 if self.shape == "traces" and r.spans > 1:
-                    label = f"{label} ·{r.spans}"
+                    suffix = f" ·{r.spans}"  # the span count stays visible: cut the name instead
+                    if len(label) + len(suffix) > width:
+                        label = label[: max(1, width - len(suffix) - 1)] + "…"
+                    label += suffix
                 elif self.shape == "spans" and r.type:
                     label = f"{r.type[:4]} {label}"
-                out.append(label)
+                out.append(Text(label[: width + 1]))
             elif key == "input":
-                out.append(preview(r.input_preview, 300))
+                out.append(Text(preview(r.input_preview, width + 1)))
             elif key == "output":
-                text = preview(r.output_preview, 300)
+                text = preview(r.output_preview, width + 1)
                 if r.has_error and not text:
-                    text = preview(r.error_preview, 300)
-                out.append(Text(text, style="red") if r.has_error and not r.output_preview else text)
+                    out.append(Text(preview(r.error_preview, width + 1), style="red"))
+                else:
+                    out.append(Text(text))
             elif key == "scores":
-                out.append(fmt_scores(r.scores, w or 16))
+                out.append(Text(fmt_scores(r.scores, width)))
             elif key == "duration":
                 out.append(Text(fmt_duration(r.duration), justify="right"))
             elif key == "tokens":
@@ -214,16 +224,15 @@ class LogsScreen(Screen):
             elif key == "cost":
                 out.append(Text(fmt_cost(r.cost), justify="right"))
             elif key == "tags":
-                out.append(",".join(r.tags))
+                out.append(Text(",".join(r.tags)[: width + 1]))
             elif key == "error":
-                out.append(Text("!", style="bold red") if (r.has_error or r.errors) else "")
+                out.append(Text("!", style="bold red") if (r.has_error or r.errors) else Text(""))
         return out
 
     def _render_rows(self, keep_key: Optional[str] = None, cursor: Optional[int] = None) -> None:
         table = self.query_one(LogsTable)
         table.clear()
-        for r in self.rows:
-            table.add_row(*self._cells(r), key=r.id)
+        table.add_rows((r.id, self._cells(r)) for r in self.rows)
         if not self.rows:
             return
         if keep_key is not None:
@@ -320,8 +329,7 @@ class LogsScreen(Screen):
                 self.more_before = (first.sort_key, first.rid)
                 self._render_rows(keep_key=keep)
             else:
-                for r in page.rows:
-                    table.add_row(*self._cells(r), key=r.id)
+                table.add_rows((r.id, self._cells(r)) for r in page.rows)
         elif mode == "prepend":
             keep = self._cursor_id()
             self.rows = list(page.rows) + self.rows
@@ -333,6 +341,9 @@ class LogsScreen(Screen):
             self._render_rows(keep_key=keep)
         self.loading = False
         self._update_status()
+        if self._focus_on_rows and mode == "replace":
+            self._focus_on_rows = False
+            table.focus()
         if mode == "replace" and self.total is None:
             self._count()
         if not self.rows:
@@ -348,6 +359,7 @@ class LogsScreen(Screen):
         err.update(Text(f"{caret}\n{exc.message} at column {exc.column}", style="bold red"))
         err.display = True
         self.loading = False
+        self._focus_on_rows = False
 
     @work(thread=True, exclusive=True, group="count")
     def _count(self) -> None:
@@ -378,8 +390,8 @@ class LogsScreen(Screen):
         self.suggester.names = [n for n, _ in comp.span_names]
         self.known_tags = self.suggester.tags
 
-    @on(DataTable.RowHighlighted)
-    def _maybe_page(self, event: DataTable.RowHighlighted) -> None:
+    @on(RowTable.RowHighlighted)
+    def _maybe_page(self, event: RowTable.RowHighlighted) -> None:
         if self.loading:
             return
         row = event.cursor_row
@@ -407,7 +419,9 @@ class LogsScreen(Screen):
             return
         self.filter_text = text
         self.all_marked = False
-        self.query_one(LogsTable).focus()
+        # The table takes focus when the new rows arrive: focusing it now would repaint the
+        # whole table twice (cursor style, then rows) while the query competes for the GIL.
+        self._focus_on_rows = True
         self.reload()
 
     # -- keys
@@ -436,8 +450,8 @@ class LogsScreen(Screen):
 
         self.app.push_screen(TraceScreen(row.root_span_id, focus_span=row.span_id if self.shape == "spans" else None))
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected)
+    def _row_selected(self, event: RowTable.RowSelected) -> None:
         event.stop()
         self.action_open()
 
@@ -512,7 +526,7 @@ class LogsScreen(Screen):
             self.marked_roots[row.id] = row.root_span_id
         table = self.query_one(LogsTable)
         cur = table.cursor_row
-        table.update_cell(row.id, "mark", Text("●", style="bold magenta") if row.id in self.marked else "")
+        table.update_cell(row.id, "mark", Text("●", style="bold magenta") if row.id in self.marked else Text(""))
         if cur + 1 < len(self.rows):
             table.move_cursor(row=cur + 1)
         self._update_status()

@@ -15,9 +15,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tree
+from textual.widgets import Header, Static, Tab, Tabs, Tree
 from textual.widgets.tree import TreeNode
 
 from store.spans import add_comment, default_author, set_tags
@@ -36,6 +36,7 @@ from store.traces import (
     trace_markdown,
     trace_spans,
 )
+from tui.keybar import KeyBar
 from tui.format import fmt_duration, fmt_tokens
 from tui.screens.dialogs import LastTokenSuggester, MenuScreen, PromptScreen
 
@@ -240,6 +241,7 @@ class TraceScreen(Screen):
         self.focus_span = focus_span
         self.info: Optional[TraceInfo] = None
         self.span: Optional[dict] = None
+        self.detail_tab = "input"  # the detail tab shown
         self.matches: list[tuple[int, str]] = []
 
     def compose(self) -> ComposeResult:
@@ -247,13 +249,14 @@ class TraceScreen(Screen):
         yield Static("", id="trace-status")
         with Horizontal(id="trace-body"):
             yield SpanTree("trace", id="tree")
-            with TabbedContent(id="detail", initial="input"):
-                for tab in TABS:
-                    with TabPane(tab.capitalize(), id=tab):
-                        with VerticalScroll(id=f"s-{tab}"):
-                            yield Static("", id=f"v-{tab}", classes="value")
-                        yield JsonTree(id=f"j-{tab}", classes="json")
-        yield Footer()
+            # One tab strip over one value view (a text view or a JSON tree), refilled when the
+            # tab or the span changes: seven mounted panes cost ~40 widgets and a slow first paint.
+            with Vertical(id="detail-box"):
+                yield Tabs(*(Tab(tab.capitalize(), id=tab) for tab in TABS), id="detail")
+                with VerticalScroll(id="s-value"):
+                    yield Static("", id="v-value", classes="value")
+                yield JsonTree(id="j-value", classes="json")
+        yield KeyBar()
 
     @property
     def store(self):
@@ -343,63 +346,70 @@ class TraceScreen(Screen):
 
     def _render_span(self, span: dict) -> None:
         self.span = span
-        for tab in TABS:
-            if tab == "comments":
-                cs = span.get("comments") or []
-                if cs:
-                    body = Text()
-                    for c in cs:
-                        body.append(f"{c['author']}", style="bold")
-                        body.append(f"  {c['created'][:19].replace('T', ' ')}\n", style="dim")
-                        body.append(c["text"] + "\n\n")
-                else:
-                    body = Text("no comments yet · press c to add one", style="dim italic")
-                renderable = body
-            elif tab == "scores":
-                scores = span.get("scores") or {}
-                if scores:
-                    body = Text()
-                    for k, v in scores.items():
-                        bar = "█" * int(round((v or 0) * 20))
-                        body.append(f"{k:<24}", style="bold")
-                        body.append(f"{'null' if v is None else f'{v:.3f}':>6}  ")
-                        body.append(bar + "\n", style="green" if (v or 0) >= 0.5 else "red")
-                    renderable = body
-                else:
-                    renderable = Text("no scores", style="dim italic")
-            elif tab == "metadata":
-                md = dict(span.get("metadata") or {})
-                md["tags"] = span.get("tags")
-                md["span_attributes"] = span.get("span_attributes")
-                md["id"] = span["id"]
-                md["span_id"] = span["span_id"]
-                md["created"] = span["created"]
-                if span.get("error") is not None:
-                    md["error"] = span["error"]
-                self._show_tree(tab, md)
-                continue
-            elif tab == "output" and span.get("error") is not None and span.get("output") is None:
-                renderable = Group(Text("error", style="bold red"), render_value(span["error"]))
-            else:
-                value = span.get(tab)
-                nested = isinstance(value, list) or (
-                    isinstance(value, dict) and any(isinstance(v, (dict, list)) and v for v in value.values()))
-                if nested and value and not is_chat(value) and not (isinstance(value, dict) and "role" in value):
-                    self._show_tree(tab, value)
-                    continue
-                renderable = render_value(value)
-            self._show_static(tab, renderable)
+        self._show_detail(self.detail_tab)
 
-    def _show_static(self, tab: str, renderable: Any) -> None:
-        self.query_one(f"#v-{tab}", Static).update(renderable)
-        self.query_one(f"#s-{tab}").display = True
-        self.query_one(f"#j-{tab}", JsonTree).display = False
+    def _tab_content(self, span: dict, tab: str) -> tuple[str, Any]:
+        """What a detail tab shows for a span: ("tree", value) or ("text", renderable)."""
+        if tab == "comments":
+            cs = span.get("comments") or []
+            if not cs:
+                return "text", Text("no comments yet · press c to add one", style="dim italic")
+            body = Text()
+            for c in cs:
+                body.append(f"{c['author']}", style="bold")
+                body.append(f"  {c['created'][:19].replace('T', ' ')}\n", style="dim")
+                body.append(c["text"] + "\n\n")
+            return "text", body
+        if tab == "scores":
+            scores = span.get("scores") or {}
+            if not scores:
+                return "text", Text("no scores", style="dim italic")
+            body = Text()
+            for k, v in scores.items():
+                bar = "█" * int(round((v or 0) * 20))
+                body.append(f"{k:<24}", style="bold")
+                body.append(f"{'null' if v is None else f'{v:.3f}':>6}  ")
+                body.append(bar + "\n", style="green" if (v or 0) >= 0.5 else "red")
+            return "text", body
+        if tab == "metadata":
+            md = dict(span.get("metadata") or {})
+            md["tags"] = span.get("tags")
+            md["span_attributes"] = span.get("span_attributes")
+            md["id"] = span["id"]
+            md["span_id"] = span["span_id"]
+            md["created"] = span["created"]
+            if span.get("error") is not None:
+                md["error"] = span["error"]
+            return "tree", md
+        if tab == "output" and span.get("error") is not None and span.get("output") is None:
+            return "text", Group(Text("error", style="bold red"), render_value(span["error"]))
+        value = span.get(tab)
+        nested = isinstance(value, list) or (
+            isinstance(value, dict) and any(isinstance(v, (dict, list)) and v for v in value.values()))
+        if nested and value and not is_chat(value) and not (isinstance(value, dict) and "role" in value):
+            return "tree", value
+        return "text", render_value(value)
 
-    def _show_tree(self, tab: str, value: Any) -> None:
-        tree = self.query_one(f"#j-{tab}", JsonTree)
-        tree.set_value(value)
-        tree.display = True
-        self.query_one(f"#s-{tab}").display = False
+    def _show_detail(self, tab: str) -> None:
+        """Fill the value view with ``tab`` of the current span."""
+        self.detail_tab = tab
+        if self.span is None:
+            return
+        kind, content = self._tab_content(self.span, tab)
+        tree = self.query_one("#j-value", JsonTree)
+        scroll = self.query_one("#s-value")
+        if kind == "tree":
+            tree.set_value(content)
+            tree.display, scroll.display = True, False
+        else:
+            self.query_one("#v-value", Static).update(content)
+            scroll.scroll_home(animate=False)
+            tree.display, scroll.display = False, True
+
+    @on(Tabs.TabActivated, "#detail")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab is not None and event.tab.id != self.detail_tab:
+            self._show_detail(event.tab.id)
 
     # -- navigation
     def _tree_nodes(self) -> list[TreeNode]:
@@ -474,12 +484,12 @@ class TraceScreen(Screen):
         self.app.push_screen(PromptScreen("Find in trace (name, input, output, error, metadata):"), done)
 
     def action_tab(self, step: int) -> None:
-        tc = self.query_one(TabbedContent)
-        i = TABS.index(tc.active) if tc.active in TABS else 0
-        tc.active = TABS[(i + step) % len(TABS)]
+        i = TABS.index(self.detail_tab) if self.detail_tab in TABS else 0
+        self.action_show_tab(TABS[(i + step) % len(TABS)])
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.query_one("#detail", Tabs).active = tab
+        self._show_detail(tab)
 
     # -- copy, open
     def action_copy(self) -> None:
@@ -504,7 +514,7 @@ class TraceScreen(Screen):
     def action_open_value(self) -> None:
         if self.span is None:
             return
-        tab = self.query_one(TabbedContent).active or "input"
+        tab = self.detail_tab
         value = self.span.get(tab) if tab in self.span else self.span
         text = value if isinstance(value, str) else orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
         pager = os.environ.get("PAGER") or "less"

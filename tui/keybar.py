@@ -1,0 +1,81 @@
+"""The key bar at the bottom of every screen: the focused screen's keys, as one line of text.
+
+Textual's Footer mounts a widget per key and recomposes them whenever focus moves: on the
+trace screen that was a fifth of the time to first paint. This bar renders the same
+information (the screen's active bindings with ``show=True``, then the command palette key)
+as a single ``Text``; keys are for the keyboard, so no per-key mouse targets are needed.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Input
+
+
+class KeyBar(Widget):
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        background: $footer-background;
+        color: $footer-foreground;
+        & > .keybar--key { color: $footer-key-foreground; text-style: bold; }
+        & > .keybar--description { color: $footer-description-foreground; }
+        & > .keybar--disabled { color: $text-disabled; }
+    }
+    """
+    COMPONENT_CLASSES = {"keybar--key", "keybar--description", "keybar--disabled"}
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._text = Text()
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._rebuild()
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen) -> None:
+        if self.is_attached and screen is self.screen:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        key_style = self.get_component_rich_style("keybar--key", partial=True)
+        desc_style = self.get_component_rich_style("keybar--description", partial=True)
+        off_style = self.get_component_rich_style("keybar--disabled", partial=True)
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        seen: set[str] = set()
+        palette = None
+        if isinstance(self.screen.focused, Input):  # typing: say how to finish
+            for key, desc in (("enter", "Apply"), ("esc", "Back"), ("→", "Accept suggestion")):
+                text.append(f" {key} ", style=key_style)
+                text.append(f"{desc} ", style=desc_style)
+        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            if binding.action == "app.command_palette" or binding.key == self.app.COMMAND_PALETTE_BINDING:
+                palette = binding
+                continue
+            if not binding.show or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            text.append(f" {self.app.get_key_display(binding)} ", style=key_style if enabled else off_style)
+            text.append(f"{binding.description} ", style=desc_style if enabled else off_style)
+        if palette is not None:
+            tail = Text.assemble((f" {self.app.get_key_display(palette)} ", key_style), ("palette ", desc_style))
+            width = self.size.width or 80
+            room = width - tail.cell_len
+            if text.cell_len > room:
+                text.truncate(max(0, room), overflow="ellipsis")
+            text.pad_right(max(0, room - text.cell_len))
+            text.append_text(tail)
+        self._text = text
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._rebuild()
+
+    def render(self) -> Text:
+        return self._text
