@@ -186,6 +186,8 @@ def main() -> None:
         results.append(json.loads(lines[-1]))
     for key in results[0]:
         vals = [r[key] for r in results]
+        if isinstance(vals[0], list):
+            continue  # per-press figures: for debugging with --child
         print(f"{key:<45} " + "  ".join(f"{v:9.3f}" if isinstance(v, float) else f"{v:9}" for v in vals))
 
 

@@ -93,6 +93,12 @@ class BtTuiApp(App):
 
     def __init__(self, db_path: str, project: str = "default") -> None:
         super().__init__()
+        if self.no_color:
+            # NO_COLOR means no colour: Textual's default is a grey-scale palette (still
+            # colour escapes); drop colours entirely and let bold/reverse mark things.
+            from textual.filter import Monochrome, NoColor
+
+            self._filters = [NoColor() if isinstance(f, Monochrome) else f for f in self._filters]
         self.db_path = str(db_path)
         self.project = project
         self.store = Store(db_path)
