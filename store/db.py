@@ -382,6 +382,21 @@ class Store:
                 self._all.append(conn)
         return conn
 
+    @property
+    def db(self):
+        """sqlite-utils over this thread's connection: introspection and the small, read-side
+        queries (projects, views, audit). The hot paths (bulk import, pages of the logs, export)
+        use the connection directly, and writes go through ``write()``: sqlite-utils' own
+        inserts commit through ``with conn:``, which would end our ``BEGIN IMMEDIATE`` early.
+        Imported on first use (~75 ms) so the CLI's fast paths never pay for it."""
+        import sqlite_utils
+
+        db = getattr(self._local, "db", None)
+        if db is None or db.conn is not self.conn:
+            db = sqlite_utils.Database(self.conn, recursive_triggers=False, execute_plugins=False)
+            self._local.db = db
+        return db
+
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """A ``BEGIN IMMEDIATE`` transaction; busy errors at BEGIN are retried with backoff.
@@ -408,6 +423,7 @@ class Store:
         if conn is None:
             return
         self._local.conn = None
+        self._local.db = None
         with self._lock:
             if conn in self._all:
                 self._all.remove(conn)

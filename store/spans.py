@@ -65,16 +65,16 @@ class ProjectInfo:
 
 
 def list_projects(store: Store) -> list[ProjectInfo]:
-    rows = store.conn.execute(
+    rows = store.db.query(
         """
         SELECT p.name,
-               (SELECT count(*) FROM spans s WHERE s.project_id = p.id),
-               (SELECT count(*) FROM spans s WHERE s.project_id = p.id AND s.is_root = 1),
-               (SELECT max(created) FROM spans s WHERE s.project_id = p.id)
+               (SELECT count(*) FROM spans s WHERE s.project_id = p.id) AS spans,
+               (SELECT count(*) FROM spans s WHERE s.project_id = p.id AND s.is_root = 1) AS traces,
+               (SELECT max(created) FROM spans s WHERE s.project_id = p.id) AS last
         FROM projects p ORDER BY p.name
         """
-    ).fetchall()
-    return [ProjectInfo(*r) for r in rows]
+    )
+    return [ProjectInfo(**r) for r in rows]
 
 
 # --- writing spans ----------------------------------------------------------------------------
@@ -448,19 +448,15 @@ def set_tags(store: Store, project: str, row_id: str, tags: list[str], author: s
 
 
 def audit_log(store: Store, object_id: Optional[str] = None, limit: int = 100) -> list[dict]:
-    sql = "SELECT object_type, object_id, field, author, created, before, after FROM audit"
-    params: tuple = ()
-    if object_id:
-        sql += " WHERE object_id = ?"
-        params = (object_id,)
-    sql += " ORDER BY id DESC LIMIT ?"
-    rows = store.conn.execute(sql, (*params, limit)).fetchall()
+    """The newest audit entries (of one object when ``object_id`` is given), before/after decoded."""
+    where, params = ("object_id = ?", [object_id]) if object_id else (None, None)
+    rows = store.db["audit"].rows_where(
+        where, params, select="object_type, object_id, field, author, created, before, after",
+        order_by="id DESC", limit=limit,
+    )
     return [
-        {
-            "object_type": r[0], "object_id": r[1], "field": r[2], "author": r[3], "created": r[4],
-            "before": None if r[5] is None else orjson.loads(r[5]),
-            "after": None if r[6] is None else orjson.loads(r[6]),
-        }
+        {**r, "before": None if r["before"] is None else orjson.loads(r["before"]),
+         "after": None if r["after"] is None else orjson.loads(r["after"])}
         for r in rows
     ]
 

@@ -28,15 +28,14 @@ BUILTIN_VIEWS = (
 
 
 def list_views(store: Store, project: str) -> list[View]:
-    row = store.conn.execute("SELECT id FROM projects WHERE name = ?", (project,)).fetchone()
-    own: list[View] = []
-    if row:
-        own = [
-            View(n, f, s, False, a)
-            for n, f, s, a in store.conn.execute(
-                "SELECT name, filter, shape, author FROM views WHERE project_id = ? ORDER BY name", (row[0],)
-            )
-        ]
+    own = [
+        View(r["name"], r["filter"], r["shape"], False, r["author"])
+        for r in store.db.query(
+            "SELECT v.name, v.filter, v.shape, v.author FROM views v JOIN projects p ON p.id = v.project_id"
+            " WHERE p.name = ? ORDER BY v.name",
+            [project],
+        )
+    ]
     return list(BUILTIN_VIEWS) + own
 
 

@@ -175,3 +175,25 @@ def test_migrate_twice_is_a_no_op(tmp_path):
     assert sdb.schema_version(conn) == SCHEMA_VERSION
     assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
     conn.close()
+
+
+def test_fresh_schema_has_the_indexes_filters_and_sorts_rely_on(db_path):
+    """Read through sqlite-utils' introspection: the tables, indexes and FTS5 table the query
+    compiler's plans assume exist on a fresh database, in WAL mode."""
+    store = Store(db_path)
+    try:
+        db = store.db
+        assert {"projects", "spans", "comments", "audit", "span_scores", "span_tags", "spans_fts", "views",
+                "schema_version", "index_state"} <= set(db.table_names())
+        spans_ix = {ix.name: ix.columns for ix in db["spans"].indexes}
+        assert spans_ix["spans_created"] == ["project_id", "created"]
+        assert spans_ix["spans_roots_created"] == ["project_id", "created"]
+        assert spans_ix["spans_tree"] == ["project_id", "root_span_id", "parent_id", "start_ts"]
+        assert spans_ix["spans_model_created"] == ["project_id", "model", "created"]
+        assert {ix.name: ix.columns for ix in db["span_scores"].indexes}["span_scores_value"] == ["name", "value"]
+        assert {ix.name: ix.columns for ix in db["span_tags"].indexes}["span_tags_tag"] == ["tag", "span_rid"]
+        assert db["spans_fts"].virtual_table_using == "FTS5"
+        assert db.journal_mode == "wal"
+        assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] == sdb.BUSY_TIMEOUT_MS
+    finally:
+        store.close()
