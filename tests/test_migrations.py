@@ -193,6 +193,7 @@ def test_fresh_schema_has_the_indexes_filters_and_sorts_rely_on(db_path):
         assert {ix.name: ix.columns for ix in db["span_scores"].indexes}["span_scores_value"] == ["name", "value"]
         assert {ix.name: ix.columns for ix in db["span_tags"].indexes}["span_tags_tag"] == ["tag", "span_rid"]
         assert db["spans_fts"].virtual_table_using == "FTS5"
+        assert db.execute("SELECT v FROM spans_fts_config WHERE k = 'automerge'").fetchone()[0] == 16
         assert db.journal_mode == "wal"
         assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] == sdb.BUSY_TIMEOUT_MS
     finally:
