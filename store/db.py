@@ -190,10 +190,40 @@ MIGRATIONS: list[str] = [
             SELECT new.rid, value FROM json_each(new.tags) WHERE type = 'text';
     END;
     """,
-    # v5: let FTS5 gather 16 segments of a level before merging them (default 4). A 1M-span
-    # import spent 8.4 s in the index, 6.2 s with this; MATCH pages stay under a millisecond.
+    # v5: a leaner, faster full-text index. FTS5 flushes a new segment each time its pending
+    # terms pass `hashsize` (1 MB by default): a 1M-span import made thousands of tiny
+    # segments, merged again and again, and a MATCH probe of one row had to seek in every
+    # segment (0.3-0.6 ms; 0.02-0.05 ms with 64 MB). `automerge` 16 merges less eagerly;
+    # `columnsize=0` drops the per-row size table (we rank by time, never by bm25).
+    # Measured on 1M spans: index build 8.4 s -> 4.8 s.
     """
+    DROP TABLE spans_fts;
+    CREATE VIRTUAL TABLE spans_fts USING fts5 (
+        input, output, expected, metadata,
+        content='spans', content_rowid='rid', detail='column', columnsize=0
+    );
     INSERT INTO spans_fts (spans_fts, rank) VALUES ('automerge', 16);
+    INSERT INTO spans_fts (spans_fts, rank) VALUES ('hashsize', 67108864);
+    INSERT INTO spans_fts (rowid, input, output, expected, metadata)
+        SELECT rid, input, output, expected, metadata FROM spans
+        WHERE rid <= (SELECT indexed_rid FROM index_state);
+    """,
+    # v6: per-project facts the query planner relies on. `max_lead` (seconds): how far any span
+    # was created before its trace's root (0 in well-formed traces). With it, the newest trace
+    # that has a span matching a filter cannot be newer than the newest matching span plus
+    # max_lead, so a traces page skips the newer traces instead of probing them one by one.
+    """
+    CREATE TABLE project_stats (
+        project_id INTEGER PRIMARY KEY REFERENCES projects(id),
+        max_lead REAL NOT NULL DEFAULT 0
+    );
+    INSERT INTO project_stats (project_id, max_lead)
+        SELECT p.id, coalesce((
+            SELECT max((julianday(r.created) - julianday(s.created)) * 86400.0)
+            FROM spans s JOIN spans r ON r.project_id = s.project_id AND r.root_span_id = s.root_span_id
+                AND r.is_root = 1
+            WHERE s.project_id = p.id AND s.is_root = 0 AND s.created < r.created), 0)
+        FROM projects p;
     """,
 ]
 

@@ -22,8 +22,11 @@ from .spans import (
     index_new_rows,
     iter_export_lines,
     iter_export_rows,
+    TraceTimes,
     max_rid,
+    project_has_rows,
     project_id,
+    record_trace_times,
     row_to_json_line,
     span_params,
     write_spans,
@@ -42,6 +45,7 @@ class ImportResult:
     lines: int = 0
     reasons: list[str] = field(default_factory=list)  # first few skip reasons, "FILE:LINE: why"
     reason_counts: dict[str, int] = field(default_factory=dict)
+    trace_times: Optional[TraceTimes] = None  # filled by the parser
 
 
 _UNION_TAGS = {"int", "float", "str", "bool", "constrained-int", "constrained-float"}
@@ -114,6 +118,7 @@ def _parse_batches(stream, pid, label, skip_invalid, import_time, out) -> None:
     with SQLite writing.
     """
     result = ImportResult()
+    times = TraceTimes()
     validate = SpanIn.model_validate_json
     batch: list = []
     read_bytes = 0
@@ -141,10 +146,12 @@ def _parse_batches(stream, pid, label, skip_invalid, import_time, out) -> None:
                     result.reasons.append(f"{label}:{lineno}: {reason}")
                 continue
             batch.append((params, span.comments))
+            times.add(params)
             if len(batch) >= BATCH:
                 out.put((batch, read_bytes))
                 batch, read_bytes = [], 0
         out.put((batch, read_bytes))
+        result.trace_times = times.settle()
         out.put(("done", result))
     except UnicodeDecodeError as exc:
         out.put(InputError(f"not UTF-8 text ({exc.reason})", path=label, line=result.lines + 1))
@@ -257,6 +264,7 @@ def import_jsonl(
     try:
         with store.write() as conn:
             existing = max_rid(conn)
+            had_rows = project_has_rows(conn, pid)
             indexed_upto = existing
             dropped: list[tuple[str, str]] = []
             pending = 0
@@ -287,6 +295,7 @@ def import_jsonl(
             _index_since(conn, indexed_upto)
             for _, sql in dropped:
                 conn.execute(sql)
+            record_trace_times(conn, pid, result.trace_times, existing, had_rows)
             new = conn.execute("SELECT count(*) FROM spans WHERE rid > ?", (existing,)).fetchone()[0]
             refresh_stats(conn, new)
     finally:

@@ -6,6 +6,7 @@ The TUI and the CLI call these functions; neither builds SQL.
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 import threading
@@ -35,7 +36,7 @@ from .btql import (
 from .compiler import AGGREGATES, Compiler, Val, fts_query, fts_words
 from .db import Store
 from .errors import NotFound
-from .spans import _EXPORT_COLUMNS, row_to_dict
+from .spans import _EXPORT_COLUMNS, max_lead, row_to_dict
 
 PAGE = 50
 
@@ -282,6 +283,17 @@ PROBE_BUDGET_FTS_S = 1.0
 FTS_RARE = 5000  # a full-text query with fewer matches than this is driven from the index
 
 
+def _plus_seconds(created: str, seconds: float) -> str:
+    """``created`` (canonical UTC text) plus ``seconds``, rounded up to the microsecond."""
+    if seconds <= 0:
+        return created
+    from datetime import timedelta
+
+    from .models import format_ts
+
+    return format_ts(datetime.fromisoformat(created) + timedelta(microseconds=math.ceil(seconds * 1e6) + 1))
+
+
 class LogsQuery:
     """One view of a project's logs: a filter, a shape (``traces``: one row per trace, or
     ``spans``), and a sort. ``page(after)`` returns ``PAGE`` rows after a keyset cursor."""
@@ -367,6 +379,15 @@ class LogsQuery:
             return Page([], None, self.filter)
         rows = None
         desc = self.desc != reverse
+        bound = None
+        if self.shape == "traces" and self.filter.mode != "all" and self.sort == "created" and desc \
+                and after is None:
+            # No trace with a matching span is newer than the newest matching span plus the
+            # project's max lead (migration v6): start the walk there, or stop if none match.
+            newest = LogsQuery(self.store, self.project, self.text, shape="spans").page(limit=1)
+            if not newest.rows:
+                return Page([], None, self.filter, (time.perf_counter() - t0) * 1000)
+            bound = _plus_seconds(newest.rows[0].created, max_lead(self.store.conn, pid))
         if self.filter.mode != "all":
             fts = self._fts_queries()
             if fts and all(self._fts_rare(q) for q in fts):
@@ -377,11 +398,11 @@ class LogsQuery:
                 budget = PROBE_BUDGET_S
             if budget:
                 try:
-                    rows = self._fetch(pid, after, limit, probe=True, budget=budget, desc=desc)
+                    rows = self._fetch(pid, after, limit, probe=True, budget=budget, desc=desc, bound=bound)
                 except _Interrupted:
                     rows = None
         if rows is None:
-            rows = self._fetch(pid, after, limit, probe=False, desc=desc)
+            rows = self._fetch(pid, after, limit, probe=False, desc=desc, bound=bound)
         if self.shape == "traces" and rows:
             self._summarise(pid, rows)
         nxt = (rows[-1].sort_key, rows[-1].rid) if len(rows) == limit else None
@@ -390,12 +411,14 @@ class LogsQuery:
         return Page(rows, nxt, self.filter, (time.perf_counter() - t0) * 1000)
 
     def _fetch(self, pid: int, after, limit: int, probe: bool, budget: Optional[float] = None,
-               desc: bool = True) -> list:
+               desc: bool = True, bound: Optional[str] = None) -> list:
         c = Compiler(self.filter.text, pid, probe=probe)
         base, a = self._base(c, pid)
         key = sort_sql(self.sort, c, a)
         cmp = "<" if desc else ">"
         direction = "DESC" if desc else "ASC"
+        if bound is not None:
+            base += f" AND {a}.created <= {c.p(bound)}"
         cursor = ""
         if after is not None:
             cursor = f" AND ({key}, {a}.rid) {cmp} ({c.p(after[0])}, {c.p(after[1])})"

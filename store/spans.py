@@ -216,6 +216,94 @@ def write_spans(
             )
 
 
+# --- how far spans precede their roots (see migration v6) --------------------------------------
+
+
+def _seconds_between(later: str, earlier: str) -> float:
+    from datetime import datetime
+
+    return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()
+
+
+class TraceTimes:
+    """Collects, from the params of written spans, each trace's root ``created`` and its
+    earliest non-root ``created``; ``settle()`` pairs them. Cheap enough for the import's
+    parser (which runs beside the writer) to do for every row."""
+
+    def __init__(self) -> None:
+        self.roots: dict[str, str] = {}
+        self.kids: dict[str, str] = {}
+        self.paired_lead: Optional[float] = None
+
+    def add(self, params: tuple) -> None:
+        root, created = params[3], params[7]
+        if params[6]:
+            self.roots[root] = created
+        else:
+            first = self.kids.get(root)
+            if first is None or created < first:  # canonical ISO-8601 text sorts as time
+                self.kids[root] = created
+
+    def settle(self) -> "TraceTimes":
+        """Fold the pairs seen here into ``paired_lead``; keep only the unpaired children
+        (their root may be in the database) and the roots (their children may be)."""
+        lead = 0.0
+        for root, first in self.kids.items():
+            created = self.roots.get(root)
+            if created is not None and first < created:
+                lead = max(lead, _seconds_between(created, first))
+        self.kids = {r: c for r, c in self.kids.items() if r not in self.roots}
+        self.paired_lead = lead
+        return self
+
+
+def record_trace_times(conn: sqlite3.Connection, pid: int, times: TraceTimes, before_rid: int,
+                       project_had_rows: bool) -> float:
+    """Raise the project's ``max_lead`` with what a write brought: pairs within the write, its
+    children whose root was already stored, and (when the project had rows) its roots whose
+    children were already stored. Inside the caller's write transaction."""
+    if times.paired_lead is None:
+        times.settle()
+    lead = times.paired_lead or 0.0
+    kids = list(times.kids.items())
+    for i in range(0, len(kids), 500):
+        chunk = dict(kids[i:i + 500])
+        marks = ", ".join("?" for _ in chunk)
+        for root, created in conn.execute(
+            f"SELECT root_span_id, created FROM spans WHERE project_id = ? AND is_root = 1"
+            f" AND root_span_id IN ({marks})", (pid, *chunk),
+        ):
+            if chunk[root] < created:
+                lead = max(lead, _seconds_between(created, chunk[root]))
+    if project_had_rows:
+        roots = list(times.roots.items())
+        for i in range(0, len(roots), 500):
+            chunk = dict(roots[i:i + 500])
+            marks = ", ".join("?" for _ in chunk)
+            for root, first in conn.execute(
+                f"SELECT root_span_id, min(created) FROM spans WHERE project_id = ? AND is_root = 0"
+                f" AND rid <= ? AND root_span_id IN ({marks}) GROUP BY root_span_id", (pid, before_rid, *chunk),
+            ):
+                if first < chunk[root]:
+                    lead = max(lead, _seconds_between(chunk[root], first))
+    conn.execute(
+        "INSERT INTO project_stats (project_id, max_lead) VALUES (?, ?) ON CONFLICT (project_id)"
+        " DO UPDATE SET max_lead = max(max_lead, excluded.max_lead)",
+        (pid, lead),
+    )
+    return lead
+
+
+def project_has_rows(conn: sqlite3.Connection, pid: int) -> bool:
+    return conn.execute("SELECT 1 FROM spans WHERE project_id = ? LIMIT 1", (pid,)).fetchone() is not None
+
+
+def max_lead(conn: sqlite3.Connection, pid: int) -> float:
+    """Seconds by which some span of the project was created before its trace's root (>= 0)."""
+    row = conn.execute("SELECT max_lead FROM project_stats WHERE project_id = ?", (pid,)).fetchone()
+    return float(row[0]) if row else 0.0
+
+
 def log_spans(store: Store, project: str, spans: Iterable[dict | SpanIn]) -> list[str]:
     """Validate and upsert spans (the Python logging API); returns their ids."""
     pid = project_id(store, project)
@@ -224,8 +312,13 @@ def log_spans(store: Store, project: str, spans: Iterable[dict | SpanIn]) -> lis
         span = s if isinstance(s, SpanIn) else SpanIn.model_validate(s)
         raw = None if span.id else _dumps(span.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
         batch.append((span_params(pid, span, raw), span.comments))
+    times = TraceTimes()
+    for params, _ in batch:
+        times.add(params)
     with store.write() as conn:
+        before, had_rows = max_rid(conn), project_has_rows(conn, pid)
         write_spans(conn, pid, batch)
+        record_trace_times(conn, pid, times, before, had_rows)
     return [p[1] for p, _ in batch]
 
 

@@ -193,7 +193,9 @@ def test_fresh_schema_has_the_indexes_filters_and_sorts_rely_on(db_path):
         assert {ix.name: ix.columns for ix in db["span_scores"].indexes}["span_scores_value"] == ["name", "value"]
         assert {ix.name: ix.columns for ix in db["span_tags"].indexes}["span_tags_tag"] == ["tag", "span_rid"]
         assert db["spans_fts"].virtual_table_using == "FTS5"
-        assert db.execute("SELECT v FROM spans_fts_config WHERE k = 'automerge'").fetchone()[0] == 16
+        fts_config = dict(db.execute("SELECT k, v FROM spans_fts_config").fetchall())
+        assert fts_config["automerge"] == 16 and fts_config["hashsize"] == 64 * 1024 * 1024
+        assert "columnsize=0" in db["spans_fts"].schema.replace(" ", "")
         assert db.journal_mode == "wal"
         assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] == sdb.BUSY_TIMEOUT_MS
     finally:

@@ -167,3 +167,100 @@ def test_cursor_is_stable_while_new_rows_arrive(tmp_path):
         assert [r.id for r in lq.page(limit=1).rows] == ["n0"]
     finally:
         c.store.close()
+
+
+# --- traces whose spans were created before their root (clock skew) ---------------------------
+
+def _skew_rows() -> dict[str, dict]:
+    """Trace 'late': its root is the newest row of the project (12:00) but its only tagged span
+    was created an hour *before* the root (10:00). Trace 'plain': root 10:30, tagged child 10:31,
+    the newest tagged span. A traces page of `tags includes 'early'` must list 'late' first."""
+    def span(sid, root, created, parent=None, tags=()):
+        return {"id": sid, "span_id": sid, "root_span_id": root, "span_parents": [parent] if parent else None,
+                "created": created, "input": sid, "output": "ok", "tags": list(tags),
+                "span_attributes": {"name": sid, "type": "task" if parent is None else "llm"}}
+    return {
+        "late-root": span("late-root", "late-root", "2025-01-01T12:00:00Z"),
+        "late-kid": span("late-kid", "late-root", "2025-01-01T10:00:00Z", "late-root", ["early"]),
+        "plain-root": span("plain-root", "plain-root", "2025-01-01T10:30:00Z"),
+        "plain-kid": span("plain-kid", "plain-root", "2025-01-01T10:31:00Z", "plain-root", ["early"]),
+        "other-root": span("other-root", "other-root", "2025-01-01T11:00:00Z"),
+    }
+
+
+def _first_page_roots(store, project="default") -> list[str]:
+    return [r.root_span_id for r in LogsQuery(store, project, "tags includes 'early'", shape="traces").page().rows]
+
+
+@pytest.mark.parametrize("order", [
+    ["late-root", "late-kid", "plain-root", "plain-kid", "other-root"],  # one write, root first
+    ["late-kid", "plain-root", "plain-kid", "other-root", "late-root"],  # one write, root last
+], ids=["root-first", "root-last"])
+def test_traces_page_finds_a_trace_whose_matching_span_precedes_its_root_in_one_write(tmp_path, order):
+    from store import Store
+    from store.spans import max_lead
+
+    rows = _skew_rows()
+    store = Store(tmp_path / "skew.db")
+    try:
+        log_spans(store, "default", [rows[k] for k in order])
+        assert max_lead(store.conn, 1) == 7200.0
+        assert _first_page_roots(store) == ["late-root", "plain-root"]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("first,second", [
+    (["late-kid", "plain-root", "plain-kid", "other-root"], ["late-root"]),  # the root arrives later
+    (["late-root", "plain-root", "plain-kid", "other-root"], ["late-kid"]),  # the child arrives later
+], ids=["root-later", "child-later"])
+def test_lead_is_recorded_across_separate_writes_and_imports(tmp_path, first, second):
+    from helpers import write_jsonl
+    from store import Store
+    from store.jsonl import import_jsonl
+    from store.spans import max_lead
+
+    rows = _skew_rows()
+    for how in ("log", "import"):
+        store = Store(tmp_path / f"{how}.db")
+        try:
+            for step, keys in enumerate((first, second)):
+                if how == "log":
+                    log_spans(store, "default", [rows[k] for k in keys])
+                else:
+                    path = write_jsonl(tmp_path / f"{how}-{step}.jsonl", [rows[k] for k in keys])
+                    with open(path, "rb") as f:
+                        import_jsonl(store, "default", f, label=str(path))
+            assert max_lead(store.conn, 1) == 7200.0, how
+            assert _first_page_roots(store) == ["late-root", "plain-root"], how
+        finally:
+            store.close()
+
+
+def test_migration_computes_the_lead_of_existing_rows(tmp_path):
+    import store.db as sdb
+    from store import Store
+    from store.spans import max_lead, span_params
+    from store.models import SpanIn
+
+    path = tmp_path / "v5.db"
+    conn = sdb.connect(path)
+    sdb.migrate(conn, target=5)
+    conn.execute("INSERT INTO projects (id, name, created) VALUES (1, 'default', '2025-01-01T00:00:00.000000Z')")
+    from store.spans import write_spans
+
+    conn.execute("BEGIN")
+    write_spans(conn, 1, [(span_params(1, SpanIn.model_validate(r)), None) for r in _skew_rows().values()])
+    conn.execute("COMMIT")
+    conn.close()
+    store = Store(path)
+    try:
+        assert max_lead(store.conn, 1) == pytest.approx(7200.0, abs=0.01)  # julianday arithmetic
+        assert _first_page_roots(store) == ["late-root", "plain-root"]
+    finally:
+        store.close()
+
+
+def test_traces_page_of_a_filter_nothing_matches_is_empty_fast_path(corpus):  # noqa: F811
+    page = LogsQuery(corpus.store, PROJECT, "tags includes 'no-such-tag'", shape="traces").page()
+    assert page.rows == [] and page.after is None
