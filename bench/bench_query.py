@@ -30,6 +30,8 @@ FILTERS = [
     ("tags (absent)", 'tags includes "no-such-tag"'),
     ("created", 'created > "2025-11-15"'),
     ("created (old end)", 'created < "2025-11-13T06:00:00Z"'),
+    ("created (older third)", 'created < "2025-11-14"'),
+    ("created (last day)", "created > now() - interval 1 day"),
     ("scores and tags", 'scores.Factuality > 0.5 and tags includes "vip"'),
     ("error", "error IS NOT NULL"),
 ]

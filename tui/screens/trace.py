@@ -66,7 +66,8 @@ def waterfall(info: TraceInfo, node: SpanNode, width: int = BAR) -> Text:
 def node_label(info: TraceInfo, node: SpanNode) -> Text:
     t = Text()
     t.append_text(waterfall(info, node))
-    t.append(" ")
+    # The error mark leads (a narrow tree cuts the end of the line; NO_COLOR hides red).
+    t.append(" ! " if node.has_error else " ", style="bold red")
     typ = (node.type or "?")[:4]
     t.append(f"{typ:<4} ", style=TYPE_STYLE.get(node.type or "", "white"))
     t.append(node.name or node.span_id, style="bold" if node.children else "")
@@ -74,8 +75,6 @@ def node_label(info: TraceInfo, node: SpanNode) -> Text:
     if node.tokens:
         extra.append(f"{fmt_tokens(node.tokens)} tok")
     t.append("  " + " ".join(e for e in extra if e), style="dim")
-    if node.has_error:
-        t.append("  ! error", style="bold red")
     return t
 
 
