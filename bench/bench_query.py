@@ -69,12 +69,14 @@ def main() -> None:
                 cms, count = timed(lambda: lq.count(), n=3)
                 flag = "" if ms <= budget else "  OVER"
                 print(f"{label:<22} {shape:<7} {ms:9.1f}ms {len(page.rows):5} {count:10,} {cms:8.0f}ms  {text}{flag}")
-                if a.plans and shape == "spans":
-                    c = Compiler(text, 1)
-                    base, al = lq._base(c, 1)
-                    sql = f"SELECT {al}.rid {base} ORDER BY {al}.created DESC LIMIT 50"
-                    for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql, c.params):
-                        print("      plan:", row[3])
+                if a.plans:
+                    # page() tries the probe plan within a budget, then the drive plan.
+                    for kind, probe in (("probe", True), ("drive", False)):
+                        c = Compiler(text, 1, probe=probe)
+                        base, al = lq._base(c, 1)
+                        sql = f"SELECT {al}.rid {base} ORDER BY {al}.created DESC LIMIT 50"
+                        for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql, c.params):
+                            print(f"      {kind} plan:", row[3])
     lq = LogsQuery(store, "default", "", shape="traces")
     ms, page = timed(lambda: lq.page())
     print(f"{'summary page (no filter)':<30} {ms:9.1f}ms  (budget 300 ms)")
