@@ -257,6 +257,17 @@ class TraceTimes:
         return self
 
 
+def _stored_times(conn: sqlite3.Connection, select: str, params: tuple, wanted: dict[str, str]):
+    """(root_span_id, created, wanted created) for the stored rows ``select`` finds among the
+    traces in ``wanted``, 500 ids a statement. ``select`` ends with ``root_span_id IN ({})``."""
+    items = list(wanted.items())
+    for i in range(0, len(items), 500):
+        chunk = dict(items[i:i + 500])
+        sql = select.format(", ".join("?" for _ in chunk))
+        for root, created in conn.execute(sql, (*params, *chunk)):
+            yield root, created, chunk[root]
+
+
 def record_trace_times(conn: sqlite3.Connection, pid: int, times: TraceTimes, before_rid: int,
                        project_had_rows: bool) -> float:
     """Raise the project's ``max_lead`` with what a write brought: pairs within the write, its
@@ -265,27 +276,19 @@ def record_trace_times(conn: sqlite3.Connection, pid: int, times: TraceTimes, be
     if times.paired_lead is None:
         times.settle()
     lead = times.paired_lead or 0.0
-    kids = list(times.kids.items())
-    for i in range(0, len(kids), 500):
-        chunk = dict(kids[i:i + 500])
-        marks = ", ".join("?" for _ in chunk)
-        for root, created in conn.execute(
-            f"SELECT root_span_id, created FROM spans WHERE project_id = ? AND is_root = 1"
-            f" AND root_span_id IN ({marks})", (pid, *chunk),
-        ):
-            if chunk[root] < created:
-                lead = max(lead, _seconds_between(created, chunk[root]))
+    for _, root_created, first_kid in _stored_times(
+        conn, "SELECT root_span_id, created FROM spans WHERE project_id = ? AND is_root = 1"
+              " AND root_span_id IN ({})", (pid,), times.kids,
+    ):
+        if first_kid < root_created:
+            lead = max(lead, _seconds_between(root_created, first_kid))
     if project_had_rows:
-        roots = list(times.roots.items())
-        for i in range(0, len(roots), 500):
-            chunk = dict(roots[i:i + 500])
-            marks = ", ".join("?" for _ in chunk)
-            for root, first in conn.execute(
-                f"SELECT root_span_id, min(created) FROM spans WHERE project_id = ? AND is_root = 0"
-                f" AND rid <= ? AND root_span_id IN ({marks}) GROUP BY root_span_id", (pid, before_rid, *chunk),
-            ):
-                if first < chunk[root]:
-                    lead = max(lead, _seconds_between(chunk[root], first))
+        for _, first_kid, root_created in _stored_times(
+            conn, "SELECT root_span_id, min(created) FROM spans WHERE project_id = ? AND is_root = 0"
+                  " AND rid <= ? AND root_span_id IN ({}) GROUP BY root_span_id", (pid, before_rid), times.roots,
+        ):
+            if first_kid < root_created:
+                lead = max(lead, _seconds_between(root_created, first_kid))
     conn.execute(
         "INSERT INTO project_stats (project_id, max_lead) VALUES (?, ?) ON CONFLICT (project_id)"
         " DO UPDATE SET max_lead = max(max_lead, excluded.max_lead)",
