@@ -162,6 +162,32 @@ async def test_slash_focuses_filter_and_a_typed_filter_shows_only_matching_rows(
         assert app.focused is table_of(screen)  # enter hands focus back to the table
 
 
+async def test_filter_bar_lists_completions_with_counts_and_right_accepts(app):
+    """Typing a partial field or tag shows what it can become (with counts, exact for tags and
+    scores) under the bar; → completes to the first; the list goes away with the focus."""
+    rows = sample_rows()
+    tag_count = {t: sum(t in (r.get("tags") or []) for r in rows) for r in rows for t in (r.get("tags") or [])}
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_rows(pilot)
+        await wait_for(pilot, lambda: screen.suggester.tags, "completions loaded")
+        hint = screen.query_one("#filter-hint")
+        await pilot.press("slash")
+        await pilot.press(*"tags includes 'es")
+        await wait_for(pilot, lambda: hint.display, "the completion list")
+        assert f"escalated ({tag_count['escalated']:,})" in static_text(hint)
+        await pilot.press("right")
+        assert screen.query_one("#filter").value == "tags includes 'escalated'"
+        await paste(pilot, " and scores.He")
+        await wait_for(pilot, lambda: "scores.Helpfulness (" in static_text(hint), "score names listed")
+        n_help = sum("Helpfulness" in (r.get("scores") or {}) for r in rows)
+        assert f"scores.Helpfulness ({n_help:,})" in static_text(hint)
+        await pilot.press("right", "space", *"> 0.5", "enter")
+        await wait_for(pilot, lambda: screen.filter_text == "tags includes 'escalated' and scores.Helpfulness > 0.5",
+                       "the completed filter applied")
+        assert hint.display is False
+        assert screen.query_one("#filter-error").display is False
+
+
 async def test_plain_words_run_full_text_search(app):
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_rows(pilot)

@@ -30,21 +30,26 @@ MAX_ROWS = 1000  # the table holds at most this many rows; more are paged in and
 
 
 class FilterSuggester(Suggester):
-    """Completes field paths, score names, metadata keys, and tag/name values after a quote."""
+    """Completes field paths, score names, metadata keys, and tag/name values after a quote.
+    ``candidates`` lists every completion of what is being typed (with how often it occurs);
+    the input shows the first as a suggestion (→ accepts it), the screen lists the others."""
 
     def __init__(self) -> None:
         super().__init__(use_cache=False, case_sensitive=True)
         self.fields: list[str] = []
         self.tags: list[str] = []
         self.names: list[str] = []
+        self.counts: dict[str, int] = {}  # field path, "tag:" + tag, "name:" + name -> rows
 
-    async def get_suggestion(self, value: str) -> Optional[str]:
+    def candidates(self, value: str, limit: int = 8) -> list[tuple[str, str, Optional[int]]]:
+        """[(the whole input completed, the completed word, count)] for ``value``."""
         if not value:
-            return None
+            return []
         low = value.lower()
+        out: list[tuple[str, str, Optional[int]]] = []
         # A value after `tags includes "` or `name = "`.
-        for marker, pool in (("includes ", self.tags), ("contains ", self.tags), ("name = ", self.names),
-                             ("name == ", self.names)):
+        for marker, pool, kind in (("includes ", self.tags, "tag:"), ("contains ", self.tags, "tag:"),
+                                   ("name = ", self.names, "name:"), ("name == ", self.names, "name:")):
             i = low.rfind(marker)
             if i != -1:
                 rest = value[i + len(marker):]
@@ -52,16 +57,24 @@ class FilterSuggester(Suggester):
                     part = rest[1:]
                     for w in pool:
                         if w.startswith(part) and w != part:
-                            return value + w[len(part):] + rest[0]
-                    return None
+                            out.append((value + w[len(part):] + rest[0], w, self.counts.get(kind + w)))
+                            if len(out) >= limit:
+                                break
+                    return out
         j = max(value.rfind(c) for c in " (")
         token = value[j + 1:]
         if not token or token[0] in "'\"0123456789":
-            return None
+            return []
         for f in self.fields:
             if f.startswith(token) and f != token:
-                return value + f[len(token):]
-        return None
+                out.append((value + f[len(token):], f, self.counts.get(f)))
+                if len(out) >= limit:
+                    break
+        return out
+
+    async def get_suggestion(self, value: str) -> Optional[str]:
+        found = self.candidates(value, limit=1)
+        return found[0][0] if found else None
 
 
 class LogsTable(RowTable):
@@ -147,12 +160,14 @@ class LogsScreen(Screen):
             yield Input(placeholder="/ filter: scores.Factuality < 0.5 and tags includes 'vip' · or words to search",
                         suggester=self.suggester, id="filter")
             yield Static("", id="filter-error")
+            yield Static("", id="filter-hint")
         yield Static("", id="status")
         yield LogsTable(zebra_stripes=True, id="table")
         yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#filter-error").display = False
+        self.query_one("#filter-hint").display = False
         self._build_columns()
         self.query_one(LogsTable).focus()
         self.reload()
@@ -388,6 +403,9 @@ class LogsScreen(Screen):
         self.suggester.fields = sorted(set(fields), key=lambda f: (f.count("."), f))
         self.suggester.tags = [t for t, _ in comp.tags]
         self.suggester.names = [n for n, _ in comp.span_names]
+        self.suggester.counts = {**{f: n for f, n in comp.fields if n is not None},
+                                 **{"tag:" + t: n for t, n in comp.tags},
+                                 **{"name:" + t: n for t, n in comp.span_names}}
         self.known_tags = self.suggester.tags
 
     @on(RowTable.RowHighlighted)
@@ -408,9 +426,29 @@ class LogsScreen(Screen):
     def action_focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()
 
+    @on(Input.Changed, "#filter")
+    def _show_candidates(self, event: Input.Changed) -> None:
+        """Under the bar while typing: what the word being typed can become, with counts."""
+        hint = self.query_one("#filter-hint", Static)
+        found = self.suggester.candidates(event.value) if event.input.has_focus else []
+        if not found:
+            hint.display = False
+            return
+        parts = [f"{word} ({count:,})" if count is not None else word for _, word, count in found]
+        line = Text(" → ", style="bold")
+        line.append(" · ".join(parts), style="dim")
+        line.no_wrap, line.overflow = True, "ellipsis"
+        hint.update(line)
+        hint.display = True
+
+    @on(Input.Blurred, "#filter")
+    def _hide_candidates(self) -> None:
+        self.query_one("#filter-hint").display = False
+
     @on(Input.Submitted, "#filter")
     def _apply_filter(self, event: Input.Submitted) -> None:
         event.stop()
+        self.query_one("#filter-hint").display = False
         text = event.value
         try:
             interpret(text)
