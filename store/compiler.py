@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
@@ -131,6 +131,13 @@ def _find_aggregate(node: Node) -> Optional[Call]:
     return None
 
 
+_COMMENT_OPS = ("=", "!=", "<", "<=", ">", ">=", "like", "ilike", "match")
+
+
+def _is_comment(node: Node) -> bool:
+    return isinstance(node, Path) and len(node.parts) == 1 and node.parts[0] in ("comment", "comments")
+
+
 class Compiler:
     """Compiles expressions for one statement; collects its bound parameters in order."""
 
@@ -146,6 +153,7 @@ class Compiler:
         self.params: list = []
         self.now = now or datetime.now(timezone.utc)
         self._alias_n = 0
+        self._comment_col: Optional[str] = None  # set while compiling one comment's condition
 
     # -- helpers
     def p(self, value: Any) -> str:
@@ -194,6 +202,9 @@ class Compiler:
             return "(" + op.join(self.cond(p, positive) for p in parts) + ")"
         if isinstance(node, Unary) and node.op == "not":
             return f"(NOT {self.cond(node.arg, False)})"
+        if isinstance(node, Binary) and node.op in _COMMENT_OPS and self._comment_col is None \
+                and (_is_comment(node.left) or _is_comment(node.right)):
+            return self.comment_cond(node)
         if isinstance(node, Binary) and node.op in ("=", "!=", "<", "<=", ">", ">="):
             return self.compare(node, positive)
         if isinstance(node, Binary) and node.op in ("like", "ilike"):
@@ -212,6 +223,23 @@ class Compiler:
         if v.kind in ("text", "list", "time"):
             raise self.err(node, f"expected a condition (true/false), found {self.src(node)!r}")
         return f"({v.sql})"
+
+    def comment_cond(self, node: Binary) -> str:
+        """A condition on ``comment``: true when *some* comment of the row satisfies it
+        (``comment = 'x'``, ``comment LIKE 'x%'``); its negation (``!=``, ``NOT LIKE``, ...) is
+        true when the row has comments and none satisfies the positive form."""
+        negated = node.negated or node.op == "!="
+        positive_node = replace(node, negated=False, op="=" if node.op == "!=" else node.op)
+        self._comment_col = "cm.text"
+        try:
+            inner = self.cond(positive_node)
+        finally:
+            self._comment_col = None
+        rid = self.c("rid")
+        some = f"EXISTS (SELECT 1 FROM comments cm WHERE cm.span_rid = {rid} AND {inner})"
+        if not negated:
+            return some
+        return f"(EXISTS (SELECT 1 FROM comments cm WHERE cm.span_rid = {rid}) AND NOT {some})"
 
     def compare(self, node: Binary, positive: bool) -> str:
         op = "<>" if node.op == "!=" else node.op
@@ -495,6 +523,8 @@ class Compiler:
         if root in ("comment", "comments"):
             if rest:
                 raise self.err(node, "comment has no fields; use comment LIKE '%text%'")
+            if self._comment_col is not None:  # inside comment_cond: one comment at a time
+                return Val(self._comment_col, "text")
             return Val(
                 f"(SELECT group_concat(text, char(10)) FROM comments WHERE span_rid = {self.c('rid')})", "text"
             )

@@ -453,8 +453,8 @@ class LogsQuery:
         agg = {
             rid: (n, errs, tok, cost)
             for rid, n, errs, tok, cost in conn.execute(
-                f"SELECT root_span_id, count(*), sum(error IS NOT NULL), total(json_extract(metrics, '$.tokens')),"
-                f" total(json_extract(metrics, '$.estimated_cost'))"
+                f"SELECT root_span_id, count(*), sum(error IS NOT NULL), sum(json_extract(metrics, '$.tokens')),"
+                f" sum(json_extract(metrics, '$.estimated_cost'))"
                 f" FROM spans WHERE project_id = ? AND root_span_id IN ({marks}) GROUP BY root_span_id",
                 (pid, *ids),
             )
@@ -467,13 +467,13 @@ class LogsQuery:
         ):
             scores.setdefault(root, {})[name] = avg
         for r in rows:
-            n, errs, tok, cost = agg.get(r.root_span_id, (1, int(r.has_error), 0, 0))
+            n, errs, tok, cost = agg.get(r.root_span_id, (1, int(r.has_error), None, None))
             r.spans, r.errors = n, errs
             if scores.get(r.root_span_id):
                 r.scores = {**r.scores, **scores[r.root_span_id]}
-            if "tokens" not in r.metrics and tok:
+            if "tokens" not in r.metrics and tok is not None:
                 r.metrics = {**r.metrics, "tokens": tok}
-            if "estimated_cost" not in r.metrics and cost:
+            if "estimated_cost" not in r.metrics and cost is not None:
                 r.metrics = {**r.metrics, "estimated_cost": cost}
 
     def count(self) -> int:
@@ -662,12 +662,27 @@ def _decode(v: Any, is_json: bool) -> Any:
     return v
 
 
+SUMMARY_VALUE = 2000  # root input/output up to this many characters of JSON come back whole
+
+
+def _preview(whole: Optional[str], head: Optional[str]) -> Any:
+    """A root value for the summary shape: the value itself when it is short, else the start
+    of its JSON text (a string) ending in an ellipsis, never cut JSON posing as a value."""
+    if whole is not None:
+        return orjson.loads(whole)
+    if head is None:
+        return None
+    return head + "…"
+
+
 def _summary_query(store: Store, c: Compiler, q: Query, where: str) -> Result:
     """One row per trace: root fields, span count, errors, scores averaged, metrics summed."""
     limit = q.limit if q.limit is not None else DEFAULT_LIMIT
     sql = (
-        f"SELECT s.id, s.root_span_id, s.created, s.name, substr(s.input, 1, 500), substr(s.output, 1, 500),"
-        f" s.end_ts - s.start_ts FROM spans s WHERE {where} AND s.is_root = 1"
+        f"SELECT s.id, s.root_span_id, s.created, s.name,"
+        f" iif(length(s.input) <= {SUMMARY_VALUE}, s.input, NULL), substr(s.input, 1, {SUMMARY_VALUE}),"
+        f" iif(length(s.output) <= {SUMMARY_VALUE}, s.output, NULL), substr(s.output, 1, {SUMMARY_VALUE}),"
+        f" s.end_ts - s.start_ts, s.metrics FROM spans s WHERE {where} AND s.is_root = 1"
         f" ORDER BY s.created DESC, s.rid DESC LIMIT {c.p(limit + 1)}"
     )
     roots = store.conn.execute(sql, c.params).fetchall()
@@ -678,8 +693,8 @@ def _summary_query(store: Store, c: Compiler, q: Query, where: str) -> Result:
     pid = c.params[0]
     fake = [
         Row(rid=0, id=r[0], span_id=r[1], root_span_id=r[1], span_parents=None, created=r[2], name=r[3], type=None,
-            start=None, end=None, input_preview=r[4] or "", output_preview=r[5] or "", has_error=False,
-            error_preview=None, scores={}, metrics={}, tags=[], is_root=True, comments=0)
+            start=None, end=None, input_preview="", output_preview="", has_error=False,
+            error_preview=None, scores={}, metrics=orjson.loads(r[9]), tags=[], is_root=True, comments=0)
         for r in roots
     ]
     if fake:
@@ -687,9 +702,8 @@ def _summary_query(store: Store, c: Compiler, q: Query, where: str) -> Result:
     cols = ["id", "root_span_id", "created", "name", "input", "output", "duration", "spans", "errors", "scores",
             "tokens", "estimated_cost"]
     rows = [
-        [f.id, f.root_span_id, f.created, f.name, _decode(f.input_preview or None, True),
-         _decode(f.output_preview or None, True),
-         r[6], f.spans, f.errors, f.scores, f.metrics.get("tokens"), f.metrics.get("estimated_cost")]
+        [f.id, f.root_span_id, f.created, f.name, _preview(r[4], r[5]), _preview(r[6], r[7]),
+         r[8], f.spans, f.errors, f.scores, f.metrics.get("tokens"), f.metrics.get("estimated_cost")]
         for f, r in zip(fake, roots)
     ]
     return Result(cols, rows, truncated)

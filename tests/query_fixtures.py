@@ -176,6 +176,7 @@ def build_corpus(path: Path) -> Corpus:
     rows = build_rows(now)
     log_spans(s, PROJECT, rows)
     apply_feedback(s, PROJECT, "c0", FeedbackIn(comment="this answer is wrong", author="a"))
+    apply_feedback(s, PROJECT, "c0", FeedbackIn(comment="second look: escalated", author="b"))
     apply_feedback(s, PROJECT, "d0", FeedbackIn(comment="looks fine", author="a"))
     log_spans(s, "q", decoy_rows(now))
     apply_feedback(s, "q", "q0", FeedbackIn(comment="wrong wrong", author="a"))

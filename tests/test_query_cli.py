@@ -142,7 +142,7 @@ def test_export_filter_exports_exactly_the_matching_spans(cli):
     assert [r["id"] for r in rows] == ["a0", "b1", "f1", "c0"]  # time order
     assert all(list(r) == list(SPAN_KEYS) for r in rows)
     c0 = rows[-1]
-    assert [c["text"] for c in c0["comments"]] == ["this answer is wrong"]
+    assert [c["text"] for c in c0["comments"]] == ["this answer is wrong", "second look: escalated"]
     assert c0["error"] == "rate limited" and c0["expected"] == {"greeting": "hi"}
 
 

@@ -10,7 +10,7 @@ import pytest
 from query_fixtures import ALL, PROJECT, corpus  # noqa: F401
 from store.btql import QueryError
 from store.models import SPAN_KEYS
-from store.query import completions, run_query
+from store.query import LogsQuery, completions, run_query
 
 BT_DOC_QUERY = (
     "dimensions: metadata.model as model, day(created) as date | "
@@ -189,6 +189,25 @@ def test_summary_shape_is_one_row_per_trace(corpus):
     assert by["a0"]["duration"] == pytest.approx(4.0)
     assert by["a0"]["input"] == {"question": "What is the refund policy?"}
     assert by["a0"]["root_span_id"] == "A" and by["a0"]["name"] == "chat"
+    # The root's own totals win (they already cover the trace); a root without any takes the
+    # sum over the trace's spans; the same numbers the Logs screen shows.
+    logs = {r.id: r for r in LogsQuery(corpus.store, "p", "scores.Factuality > 0.8", shape="traces").page().rows}
+    assert by["a0"]["tokens"] == 1200 == logs["a0"].tokens
+    assert by["f0"]["tokens"] == 2000 == logs["f0"].tokens
+
+
+def test_summary_shape_long_values_are_marked_previews(tmp_path):
+    from store import Store
+    from store.spans import log_spans
+
+    store = Store(tmp_path / "long.db")
+    try:
+        log_spans(store, "p", [{"id": "r", "input": {"text": "x" * 5000}, "output": "short"}])
+        row = dict(zip(*(lambda r: (r.columns, r.rows[0]))(run_query(store, "from: project_logs('p') summary"))))
+        assert row["output"] == "short"
+        assert isinstance(row["input"], str) and row["input"].startswith('{"text":"xxx') and row["input"].endswith("…")
+    finally:
+        store.close()
 
 
 def test_summary_shape_keeps_null_input(corpus):

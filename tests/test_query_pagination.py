@@ -114,7 +114,7 @@ def test_traces_rows_carry_trace_numbers(corpus):
     # The root's own tokens win; a root without tokens shows the trace's sum.
     assert rows["a0"].tokens == 1200
     assert rows["f0"].tokens == 2000
-    assert rows["c0"].comments == 1 and rows["d0"].comments == 1 and rows["a0"].comments == 0
+    assert rows["c0"].comments == 2 and rows["d0"].comments == 1 and rows["a0"].comments == 0
     assert rows["a0"].duration == pytest.approx(4.0)
     assert rows["f0"].duration is None
 
