@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import math
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
@@ -117,7 +118,10 @@ def tokenize(text: str) -> list[Token]:
         if kind == "number":
             value: Any = float(raw) if any(c in raw for c in ".eE") else int(raw)
             if isinstance(value, int) and abs(value) > 2**63 - 1:
-                value = float(value)  # beyond SQLite's 64-bit integers: compare as a real
+                try:
+                    value = float(value)  # beyond SQLite's 64-bit integers: compare as a real
+                except OverflowError:
+                    value = math.inf if value > 0 else -math.inf  # as 1e309 reads: infinity
 
         elif kind == "string":
             value = _unquote(raw)
@@ -699,15 +703,10 @@ class _SqlParser(_QueryParserBase):
             if not self.at_kw("by"):
                 raise self.error("expected BY after GROUP")
             self.advance()
-            groups = self.sort_list()
-            q.dimensions = [SelectItem(g.expr, g.alias) for g in groups]
-            # In SQL form, the select list holds the dimensions and the measures.
-            dims = {self.text[g.expr.pos:g.expr.end].strip() for g in groups}
-            q.measures = [s for s in q.select if self.text[s.expr.pos:s.expr.end].strip() not in dims]
-            for d in q.dimensions:
-                for s in q.select:
-                    if self.text[s.expr.pos:s.expr.end].strip() == self.text[d.expr.pos:d.expr.end].strip():
-                        d.alias = s.alias
+            # In SQL form the select list holds the dimensions and the measures; a GROUP BY
+            # item names a selected item by position (GROUP BY 1), by alias or by its text.
+            q.dimensions = [self._group_item(q, g) for g in self.sort_list()]
+            q.measures = [s for s in q.select if all(s is not d for d in q.dimensions)]
         if self.at_kw("order"):
             self.advance()
             if not self.at_kw("by"):
@@ -720,6 +719,21 @@ class _SqlParser(_QueryParserBase):
         if self.tok.kind != "eof":
             raise self.error(self._unexpected_message() if self.tok.kind != "kw" else f"unexpected {_describe(self.tok)}")
         return q
+
+
+    def _group_item(self, q: Query, g) -> SelectItem:
+        e = g.expr
+        src = self.text[e.pos:e.end].strip()
+        if isinstance(e, Literal) and isinstance(e.value, int) and not isinstance(e.value, bool):
+            if not 1 <= e.value <= len(q.select):
+                raise QueryError(f"GROUP BY {e.value}: the select list has {len(q.select)} item"
+                                 f"{'' if len(q.select) == 1 else 's'}", e.pos, self.text)
+            return q.select[e.value - 1]
+        for s in q.select:
+            if (isinstance(e, Path) and len(e.parts) == 1 and s.alias == e.parts[0]) \
+                    or self.text[s.expr.pos:s.expr.end].strip() == src:
+                return s
+        return SelectItem(e, g.alias or src)
 
 
 class _ClauseParser(_QueryParserBase):

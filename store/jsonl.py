@@ -129,7 +129,7 @@ def _parse_batches(stream, pid, label, skip_invalid, import_time, out) -> None:
             try:
                 span = validate(line)
                 params = span_params(pid, span, line, import_time)
-            except (ValidationError, InputError, ValueError, OverflowError) as exc:
+            except (ValidationError, InputError, ValueError, OverflowError, TypeError) as exc:
                 if isinstance(exc, ValidationError):
                     reason = validation_reason(exc)
                 elif isinstance(exc, InputError):

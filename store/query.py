@@ -593,7 +593,10 @@ def _run_query(store: Store, text: str, default_project: str, now: Optional[date
 
     limit = q.limit
     if q.dimensions or q.measures or (q.select and any(_has_agg(i.expr) for i in q.select)):
-        items = (q.dimensions + q.measures) if (q.dimensions or q.measures) else q.select
+        if q.select and q.dimensions and all(any(d is s for s in q.select) for d in q.dimensions):
+            items = q.select  # SQL form: the columns in the order they were selected
+        else:
+            items = (q.dimensions + q.measures) if (q.dimensions or q.measures) else q.select
         cols, decode = [], []
         for i, it in enumerate(items):
             sql, dec = _json_out(c, it) if not _has_agg(it.expr) else (c.value(it.expr).sql, False)
@@ -602,9 +605,9 @@ def _run_query(store: Store, text: str, default_project: str, now: Optional[date
         group = ""
         dims = q.dimensions if (q.dimensions or q.measures) else [i for i in q.select if not _has_agg(i.expr)]
         if dims:
-            idx = [str(items.index(d) + 1) for d in dims]
+            idx = [str(next(i for i, it in enumerate(items) if it is d) + 1) for d in dims]
             group = " GROUP BY " + ", ".join(idx)
-        order = _order_by(c, q, items, default=", ".join(str(items.index(d) + 1) for d in dims) if dims else "")
+        order = _order_by(c, q, items, default=", ".join(idx) if dims else "")
         sql = f"SELECT {', '.join(cols)} FROM spans s WHERE {where}{group}{order}"
         if limit is not None:
             sql += f" LIMIT {c.p(limit)}"

@@ -17,7 +17,18 @@ from .models import SPAN_KEYS, Comment, FeedbackIn, SpanIn, content_id, format_t
 
 JSON_COLUMNS = ("input", "output", "expected", "error", "scores", "metadata", "metrics", "tags", "span_attributes")
 
-_dumps = orjson.dumps
+def _dumps(value: Any, option: Optional[int] = None) -> bytes:
+    """Compact JSON bytes. orjson, except for integers past 64 bits (valid JSON, which
+    orjson cannot write): those go through the standard library, digit for digit."""
+    try:
+        return orjson.dumps(value, option=option)
+    except orjson.JSONEncodeError as exc:
+        if "Integer exceeds 64-bit range" not in str(exc):
+            raise
+        import json
+
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                          sort_keys=bool(option and option & orjson.OPT_SORT_KEYS)).encode()
 
 
 def default_author() -> str:

@@ -234,6 +234,22 @@ def test_non_utf8_input_is_rejected_cleanly(run_cli, tmp_path):
     assert str(path) in line
 
 
+def test_integers_past_64_bits_are_valid_json_and_survive_the_round_trip(run_cli, tmp_path):
+    big = 123456789012345678901234567890
+    path = tmp_path / "big.jsonl"
+    path.write_text('{"id":"a","output":1}\n'
+                    f'{{"id":"b","output":{big},"metadata":{{"order":{-big}}}}}\n', encoding="utf-8")
+    res = run_cli("import", "logs", path)
+    assert res.returncode == 0, res.stderr
+    out = run_cli("export", "logs").stdout
+    assert f'"output":{big}' in out and f'"order":{-big}' in out  # digit for digit
+    again = tmp_path / "again.jsonl"
+    again.write_text(out, encoding="utf-8")
+    res = run_cli("--db", tmp_path / "second.db", "import", "logs", again)
+    assert res.returncode == 0, res.stderr
+    assert run_cli("--db", tmp_path / "second.db", "export", "logs").stdout == out
+
+
 def test_out_of_range_numeric_created_is_a_located_line_error(run_cli, tmp_path):
     lines = [dump_line(small_span(i)) for i in range(3)]
     lines.insert(1, dump_line({"id": "huge", "created": 1e20}))

@@ -208,6 +208,9 @@ HOSTILE = [
     ("metrics.tokens > 1e309", frozenset()),
     ("metrics.tokens < 1e309", WITH_TOKENS),
     ("metrics.tokens > -1e309", WITH_TOKENS),
+    ("metrics.tokens > 1" + "0" * 309, frozenset()),  # an integer past a float's range: infinity
+    ("metrics.tokens < 1" + "0" * 309, WITH_TOKENS),
+    ("metrics.tokens > -1" + "0" * 309, WITH_TOKENS),
     ("tags[99999999999999999999] = 'a'", QE),  # an index beyond 64 bits is not an array index
     ("metrics.tokens / 0 > 1", frozenset()),
     ("metrics.tokens % 0 = 0", frozenset()),

@@ -68,6 +68,22 @@ def test_sql_form_group_order_limit(corpus):
     assert res.rows == [["gpt-4", 3], ["gpt-4-turbo", 2]]
 
 
+@pytest.mark.parametrize("group", ["1", "model", "metadata.model"])
+def test_sql_group_by_position_alias_or_text_keeps_the_select_order(corpus, group):
+    res = q(corpus, "SELECT count(*) AS n, metadata.model AS model FROM project_logs('p') "
+                    f"WHERE metadata.model IS NOT NULL AND name != 'agent' GROUP BY {group if group != '1' else '2'}"
+                    " ORDER BY n DESC LIMIT 2")
+    assert res.columns == ["n", "model"]
+    assert res.rows == [[3, "gpt-4"], [2, "gpt-4-turbo"]]
+
+
+def test_sql_group_by_a_position_past_the_select_list_is_a_located_error(corpus):
+    text = "SELECT count(*) AS n FROM project_logs('p') GROUP BY 3"
+    with pytest.raises(QueryError) as exc:
+        q(corpus, text)
+    assert "GROUP BY 3" in str(exc.value) and exc.value.pos == text.index("3")
+
+
 def test_sql_form_project_comes_from_the_from_clause(corpus):
     res = run_query(corpus.store, "SELECT id FROM project_logs('q')", "p")
     assert res.rows == [["q0"]]
