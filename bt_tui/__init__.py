@@ -13,6 +13,21 @@ from store import InputError, NotFound, Store, StoreError
 from store.models import FeedbackIn, SpanIn
 
 
+_UNSET: Any = object()
+
+
+def _validated(fn, *args, **kwargs):
+    """Run ``fn``; a pydantic ValidationError (bad input) becomes our InputError, one line."""
+    from pydantic import ValidationError
+
+    try:
+        return fn(*args, **kwargs)
+    except ValidationError as exc:
+        from store.jsonl import validation_reason
+
+        raise InputError(validation_reason(exc)) from None
+
+
 class Logger:
     """Writes span rows (the DESIGN.md row shape) into a project's logs."""
 
@@ -23,26 +38,43 @@ class Logger:
         self.store = Store(resolve_db_path(db))
 
     def log(self, **row: Any) -> str:
-        """Log one span (a root span unless span_parents is given); returns its row id."""
+        """Log one span, given as the span row's keys (input=, output=, expected=, scores=,
+        metadata=, metrics=, tags=, span_attributes=, id=, span_id=, root_span_id=,
+        span_parents=, created=, error=). A root span unless span_parents is given. Returns
+        its row id. Raises InputError (one line) on a bad value, e.g. a score outside [0, 1]."""
         import uuid
 
+        from store.models import SPAN_KEYS
         from store.spans import log_spans
 
+        unknown = sorted(set(row) - set(SPAN_KEYS))
+        if unknown:
+            raise InputError(f"unknown span keys: {', '.join(unknown)} (expected some of {', '.join(SPAN_KEYS)})")
         row.setdefault("id", uuid.uuid4().hex)
         row.setdefault("span_attributes", {"name": "log", "type": "task"})
-        return log_spans(self.store, self.project, [row])[0]
+        return _validated(log_spans, self.store, self.project, [row])[0]
 
-    def log_feedback(self, id: str, *, scores: Optional[dict] = None, expected: Any = None,
+    def log_feedback(self, id: str, *, scores: Optional[dict] = None, expected: Any = _UNSET,
                      comment: Optional[str] = None, tags: Optional[list] = None,
-                     author: Optional[str] = None, **kw: Any) -> None:
+                     metadata: Optional[dict] = None, author: Optional[str] = None) -> None:
+        """Braintrust's feedback on a logged row: ``scores`` merge into its scores, ``tags``
+        are added, ``expected`` replaces its expected (``expected=None`` clears it),
+        ``metadata`` merges, ``comment`` is added with ``author`` (default: the OS user).
+        Every change is recorded in the audit table."""
         from store.spans import apply_feedback, default_author
 
-        fb = FeedbackIn(scores=scores or {}, expected=expected, has_expected="expected" in kw or expected is not None,
-                        comment=comment, tags=tags or [], author=author or default_author())
+        fb = _validated(FeedbackIn, scores=scores or {}, expected=None if expected is _UNSET else expected,
+                        has_expected=expected is not _UNSET, comment=comment, tags=tags or [],
+                        metadata=metadata, author=author or default_author())
         apply_feedback(self.store, self.project, id, fb)
+
+    def close(self) -> None:
+        self.store.close()
 
 
 def init_logger(project: str = "default", db: Optional[str] = None) -> Logger:
+    """A Logger for ``project`` in the database ``db`` (default: $BT_TUI_DB, else the file in
+    the user data directory, the same one `bt-tui` opens)."""
     return Logger(project, db)
 
 

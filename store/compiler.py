@@ -576,7 +576,7 @@ class Compiler:
         if name in ("sum", "avg", "min", "max"):
             need(1)
             v = self.value(args[0])
-            fn = "total" if name == "sum" else name
+            fn = name  # sum(): NULL over no values (SQL's meaning), integers stay integers
             kind = v.kind if name in ("min", "max") else "num"
             return Val(f"{fn}({v.sql})", kind, agg=True)
         if name == "percentile":

@@ -147,3 +147,10 @@ class FeedbackIn(BaseModel):
     tags: list[StrictStr] = Field(default_factory=list)
     metadata: Optional[dict[str, Any]] = None
     author: StrictStr
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_not_blank(cls, tags: list[str]) -> list[str]:
+        if any(not t.strip() for t in tags):
+            raise ValueError("a tag cannot be empty")
+        return [t.strip() for t in tags]

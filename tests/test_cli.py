@@ -161,10 +161,44 @@ def test_export_on_missing_database_is_exit_2_and_creates_nothing(run_cli, tmp_p
     assert not missing.exists()
 
 
-def test_bad_option_is_exit_2(run_cli):
-    res = run_cli("export", "logs", "--no-such-option")
-    assert res.returncode == 2
-    assert "Traceback" not in res.stderr
+@pytest.mark.parametrize("args,fragment", [
+    (("export", "logs", "--no-such-option"), "No such option: --no-such-option"),
+    (("no-such-command",), "No such command 'no-such-command'"),
+    (("feedback",), "Missing argument"),
+    (("-p", "", "projects"), "--project: the project name is empty"),
+    (("feedback", "r", "--tag", " "), "a tag cannot be empty"),
+])
+def test_bad_usage_is_one_line_and_exit_2(run_cli, args, fragment):
+    line = assert_one_line_error(run_cli(*args), 2)
+    assert fragment in line
+
+
+def test_group_without_a_command_shows_its_help(run_cli):
+    res = run_cli("import")
+    assert res.returncode == 0 and "logs" in res.stdout and res.stderr == ""
+
+
+def test_file_and_directory_mistakes_are_one_line(run_cli, sample_file, tmp_path):
+    assert "is a directory" in assert_one_line_error(run_cli("import", "logs", tmp_path), 2)
+    run_cli("import", "logs", sample_file)
+    line = assert_one_line_error(run_cli("export", "logs", "-o", tmp_path / "missing" / "x.jsonl"), 2)
+    assert "no such directory" in line
+    not_db = tmp_path / "notes.db"
+    not_db.write_text("not a database at all, just some text that is long enough\n" * 10)
+    assert "not a bt-tui database" in assert_one_line_error(run_cli("--db", not_db, "projects"), 2)
+
+
+def test_query_table_into_closed_pipe_is_quiet(tmp_path, cli_env):
+    src = write_jsonl(tmp_path / "a.jsonl", make_traces(800, children=2))  # far more than a pipe holds
+    env = dict(cli_env, BT_TUI_DB=str(tmp_path / "p.db"))
+    subprocess.run([*BT_TUI, "import", "logs", str(src)], env=env, check=True, capture_output=True)
+    p = subprocess.Popen([*BT_TUI, "query", "select: id, input | limit: 2000"], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    p.wait(timeout=60)
+    assert p.returncode == 0, err
 
 
 def test_export_into_closed_pipe_is_quiet(tmp_path, cli_env):

@@ -8,6 +8,7 @@ input (one line on stderr), 1 anything else.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import time
 from contextlib import contextmanager
@@ -63,6 +64,11 @@ def user_errors() -> Iterator[None]:
         raise _fail(str(exc), 2) from None
     except StoreError as exc:
         raise _fail(str(exc), 2) from None
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            raise _fail(f"{state.db or os.environ.get('BT_TUI_DB') or 'the database'}: not a bt-tui database ({exc})",
+                        2) from None
+        raise _fail(f"{type(exc).__name__}: {exc}", 1) from None
     except KeyboardInterrupt:
         raise _fail("interrupted; an import is all or nothing, and re-running it is harmless", 130) from None
     except BrokenPipeError:
@@ -74,6 +80,10 @@ def user_errors() -> Iterator[None]:
     except typer.Exit:
         raise
     except Exception as exc:  # anything else: one line, exit 1
+        if type(exc).__name__ == "ValidationError":  # pydantic, at the boundary: bad input
+            from store.jsonl import validation_reason
+
+            raise _fail(validation_reason(exc), 2) from None
         raise _fail(f"{type(exc).__name__}: {exc}", 1) from None
 
 
@@ -139,6 +149,8 @@ def root(
     """Launch the TUI when no command is given."""
     state.db = db
     state.project = project
+    if not project.strip():
+        raise _fail("--project: the project name is empty", 2)
     if ctx.invoked_subcommand is None:
         with user_errors():
             store = open_store()
@@ -221,6 +233,8 @@ def import_logs(
     with user_errors():
         if fmt not in ("auto", "jsonl"):
             raise UsageError(f"unknown format {fmt!r} (expected auto or jsonl)")
+        if file != "-" and Path(file).is_dir():
+            raise UsageError(f"{file}: is a directory, not a JSONL file")
         if file != "-" and not Path(file).is_file():
             raise UsageError(f"{file}: no such file")
         _detect_format(file, fmt)
@@ -265,6 +279,10 @@ def export_logs_cmd(
             raise UsageError(f"unknown format {fmt!r} (expected jsonl or csv)")
         if traces and not filter_:
             raise UsageError("--traces goes with --filter")
+        if filter_ is not None and not filter_.strip():
+            filter_ = None  # a blank filter is no filter, as in the TUI
+            if traces:
+                raise UsageError("--traces goes with a (non-blank) --filter")
         store = open_store(readonly=True)
         where, params, order = "", (), "s.rid"
         if filter_:
@@ -274,6 +292,10 @@ def export_logs_cmd(
             params, order = tuple(plist), "s.created, s.rid"
         total = count_spans(store, state.project) if (output and _progress_wanted() and not filter_) else None
         if output:
+            if not Path(output).parent.is_dir():
+                raise UsageError(f"{output}: no such directory {str(Path(output).parent)!r}")
+            if Path(output).is_dir():
+                raise UsageError(f"{output}: is a directory; give a file name")
             tmp = Path(output).with_name(Path(output).name + ".part")
             try:
                 with open(tmp, "w", encoding="utf-8", newline="") as out, progress_bar("exporting", total, unit="rows") as adv:
@@ -318,6 +340,7 @@ def query(
                 w.writerow(["" if v is None else v if isinstance(v, str) else orjson.dumps(v).decode() for v in row])
         else:
             _print_table(res)
+        sys.stdout.flush()  # inside user_errors: a reader that went away (| head) is fine
         if res.truncated:
             _note(f"showing the first {len(res.rows)} rows; add a LIMIT to see more or fewer")
 
@@ -329,6 +352,11 @@ def _print_table(res) -> None:
     from rich.table import Table
 
     console = Console(soft_wrap=False)
+
+    def reader_went_away() -> None:  # `bt-tui query ... | head`: fine, exit 0 (Rich's default: 1)
+        os._exit(0)
+
+    console.on_broken_pipe = reader_went_away  # type: ignore[method-assign]
     table = Table(box=box.SIMPLE_HEAVY, show_lines=False)
     for c in res.columns:
         table.add_column(str(c), overflow="ellipsis", max_width=60, no_wrap=True)
@@ -362,7 +390,7 @@ def parse_score(text: str) -> tuple[str, Optional[float]]:
     if raw.lower() in ("null", "none", ""):
         return name, None
     try:
-        value = float(raw)
+        value = float(raw) + 0.0  # + 0.0: -0 is 0
     except ValueError:
         raise UsageError(f"--score {text!r}: {raw!r} is not a number") from None
     if not (0.0 <= value <= 1.0):
@@ -409,10 +437,7 @@ def feedback(
         fb_kwargs = dict(scores=scores, tags=tag, comment=comment, author=author or default_author())
         if expected is not None:
             fb_kwargs.update(expected=parse_json_arg("--expected", expected), has_expected=True)
-        try:
-            fb = FeedbackIn(**fb_kwargs)
-        except Exception as exc:
-            raise UsageError(str(exc).splitlines()[0]) from None
+        fb = FeedbackIn(**fb_kwargs)  # a ValidationError becomes one line (user_errors)
         store = open_store(must_exist=True)
         res = apply_feedback(store, state.project, row_id, fb)
         out = {"id": res.row_id, "scores": res.scores, "tags": res.tags, "expected": res.expected}
@@ -453,10 +478,30 @@ def projects(
 
 def main() -> None:
     try:
-        app()
+        rv = app(standalone_mode=False)
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write("bt-tui: interrupted\n")
+        raise SystemExit(130)
+    except Exception as exc:
+        # Typer vendors click (typer._click): match its exceptions by name, not by import.
+        names = {c.__name__ for c in type(exc).__mro__}
+        if "NoArgsIsHelpError" in names:  # `bt-tui import`: show that group's help
+            ctx = getattr(exc, "ctx", None)
+            sys.stdout.write((ctx.get_help() if ctx else str(exc)) + "\n")
+            raise SystemExit(0)
+        if "ClickException" not in names:
+            raise
+        # One line, as for every other bad input (click's default is usage + hint + error).
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None and "UsageError" in names else ""
+        sys.stderr.write(f"bt-tui: {exc.format_message()}{hint}\n")
+        raise SystemExit(getattr(exc, "exit_code", 2))
     except SystemExit as exc:
         code = exc.code
         raise SystemExit(code if code is not None else 0)
+    raise SystemExit(rv if isinstance(rv, int) else 0)
 
 
 if __name__ == "__main__":
