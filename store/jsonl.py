@@ -37,6 +37,15 @@ FTS_EVERY = 20_000  # rows between full-text/side-table index passes during an i
 BULK_MIN_ROWS = 50_000  # past this many rows (and more than the table held) rebuild indexes at the end
 
 
+# Keys of Braintrust's own exported rows that bt-tui has no use for: ignored without a word
+# (any other unknown key is ignored too, but reported: it is likely a typo).
+BRAINTRUST_ROW_KEYS = frozenset({
+    "_xact_id", "_pagination_key", "_object_delete", "_is_merge", "_merge_paths", "_parent_id", "_async_scoring_state",
+    "project_id", "log_id", "org_id", "experiment_id", "dataset_id", "prompt_session_id", "context", "origin",
+    "is_root", "span_name", "audit_data",
+})
+
+
 @dataclass
 class ImportResult:
     imported: int = 0
@@ -46,6 +55,7 @@ class ImportResult:
     reasons: list[str] = field(default_factory=list)  # first few skip reasons, "FILE:LINE: why"
     reason_counts: dict[str, int] = field(default_factory=dict)
     trace_times: Optional[TraceTimes] = None  # filled by the parser
+    unknown_keys: dict[str, int] = field(default_factory=dict)  # key -> lines that had it (ignored)
 
 
 _UNION_TAGS = {"int", "float", "str", "bool", "constrained-int", "constrained-float"}
@@ -147,6 +157,10 @@ def _parse_batches(stream, pid, label, skip_invalid, import_time, out) -> None:
                 continue
             batch.append((params, span.comments))
             times.add(params)
+            if span.model_extra:
+                for key in span.model_extra:
+                    if key not in BRAINTRUST_ROW_KEYS:
+                        result.unknown_keys[key] = result.unknown_keys.get(key, 0) + 1
             if len(batch) >= BATCH:
                 out.put((batch, read_bytes))
                 batch, read_bytes = [], 0

@@ -95,7 +95,8 @@ class Comment(BaseModel):
 class SpanIn(BaseModel):
     """One span as it arrives (JSONL import, the logging API)."""
 
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+    # Unknown keys are kept aside (``model_extra``), not stored: an import reports them.
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     id: Optional[StrictStr] = None
     span_id: Optional[StrictStr] = None

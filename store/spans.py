@@ -324,7 +324,8 @@ def log_spans(store: Store, project: str, spans: Iterable[dict | SpanIn]) -> lis
     batch = []
     for s in spans:
         span = s if isinstance(s, SpanIn) else SpanIn.model_validate(s)
-        raw = None if span.id else _dumps(span.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        raw = None if span.id else _dumps(span.model_dump(mode="json", exclude=set(span.model_extra or ())),
+                                          option=orjson.OPT_SORT_KEYS)
         batch.append((span_params(pid, span, raw), span.comments))
     times = TraceTimes()
     for params, _ in batch:

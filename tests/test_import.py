@@ -234,6 +234,18 @@ def test_non_utf8_input_is_rejected_cleanly(run_cli, tmp_path):
     assert str(path) in line
 
 
+def test_unknown_keys_are_ignored_and_reported(run_cli, tmp_path):
+    path = tmp_path / "typo.jsonl"
+    path.write_text('{"id":"a","ouput":"typo","input":"x"}\n{"id":"b","ouput":"again","extra":1}\n{"id":"c"}\n',
+                    encoding="utf-8")
+    res = run_cli("import", "logs", path)
+    assert res.returncode == 0, res.stderr
+    assert "imported 3 spans" in res.stderr
+    assert "ignored keys that are not part of the span row: 'ouput' (2 lines), 'extra' (1 line)" in res.stderr
+    rows = read_jsonl(run_cli("export", "logs").stdout)
+    assert all("ouput" not in r and "extra" not in r for r in rows) and rows[0]["input"] == "x"
+
+
 def test_integers_past_64_bits_are_valid_json_and_survive_the_round_trip(run_cli, tmp_path):
     big = 123456789012345678901234567890
     path = tmp_path / "big.jsonl"

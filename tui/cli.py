@@ -253,6 +253,11 @@ def import_logs(
             f"imported {res.imported} spans into project {state.project!r} in {dt:.1f}s"
             f" ({res.new} new, {updated} already present: updated where they differed)"
         )
+        if res.unknown_keys:
+            keys = sorted(res.unknown_keys.items(), key=lambda kv: -kv[1])
+            shown = ", ".join(f"{k!r} ({n} line{'s' if n != 1 else ''})" for k, n in keys[:8])
+            more = f" and {len(keys) - 8} more" if len(keys) > 8 else ""
+            _note(f"note: ignored keys that are not part of the span row: {shown}{more}")
         if res.skipped:
             kinds = ", ".join(f"{k} ({n})" for k, n in sorted(res.reason_counts.items(), key=lambda kv: -kv[1]))
             _note(f"skipped {res.skipped} invalid lines: {kinds}")
