@@ -619,6 +619,11 @@ def parse_query(text: str) -> Query:
         return _SqlParser(text, toks).parse()
     if first.kind in ("ident", "kw") and str(first.value).lower() in CLAUSES and toks[1].kind == "op" and toks[1].value == ":":
         return _ClauseParser(text, toks).parse()
+    if first.kind in ("ident", "kw") and toks[1].kind == "op" and toks[1].value == ":":
+        # `selct: id`: a clause name that is not one (a filter never starts with `word:`).
+        close = difflib.get_close_matches(str(first.value).lower(), CLAUSES, n=1)
+        hint = f"; did you mean '{close[0]}:'?" if close else f" (clauses: {', '.join(c + ':' for c in CLAUSES)})"
+        raise QueryError(f"unknown clause '{first.value}:'{hint}", first.pos, text)
     # A bare filter is a query over the default project.
     return Query(filter=parse_filter(text))
 

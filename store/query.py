@@ -780,6 +780,63 @@ def completions(store: Store, project: str) -> Completions:
     return out
 
 
+def _nodes(node: Optional[Node]) -> Iterator[Node]:
+    """Every node of a parsed expression (iterative: a filter may chain thousands of terms)."""
+    stack = [node] if node is not None else []
+    while stack:
+        n = stack.pop()
+        yield n
+        for v in vars(n).values():
+            if isinstance(v, Node):
+                stack.append(v)
+            elif isinstance(v, list):
+                stack.extend(x for x in v if isinstance(x, Node))
+
+
+def field_hints(store: Store, project: str, node: Optional[Node]) -> list[str]:
+    """Notes on paths that name nothing this project has but look like something it has:
+    `scores.factuality` when only `scores.Factuality` exists. (Not errors: an absent key is
+    legal and simply matches nothing.) Score names are exact; metadata keys come from the
+    completion sample, so only a close match earns a note there."""
+    import difflib
+
+    try:
+        comp = completions(store, project)
+    except Exception:
+        return []
+    scores = {n for n, _ in comp.score_names}
+    md = {k for k, _ in comp.metadata_keys}
+    notes: list[str] = []
+    for n in _nodes(node):
+        if not isinstance(n, Path) or len(n.parts) < 2 or not all(isinstance(p, str) for p in n.parts):
+            continue
+        root, rest = n.parts[0], ".".join(n.parts[1:])
+        if root == "scores" and scores and rest not in scores:
+            close = difflib.get_close_matches(rest, sorted(scores), n=1, cutoff=0.6) or \
+                [s for s in scores if s.lower() == rest.lower()]
+            hint = f"; did you mean scores.{close[0]}?" if close else f" (scores: {', '.join(sorted(scores)[:6])})"
+            notes.append(f"no score named {rest!r} in project {project!r}{hint}")
+        elif root == "metadata" and md and rest not in md and not any(k.startswith(rest + ".") for k in md):
+            close = difflib.get_close_matches(rest, sorted(md), n=1, cutoff=0.75) or \
+                [k for k in md if k.lower() == rest.lower()]
+            if close:
+                notes.append(f"no recent span has metadata.{rest}; did you mean metadata.{close[0]}?")
+    return list(dict.fromkeys(notes))
+
+
+def query_hints(store: Store, project: str, text: str) -> list[str]:
+    """``field_hints`` for a full query or a filter (its project from its FROM, if any)."""
+    try:
+        q = parse_query(text)
+    except QueryError:
+        return []
+    nodes: list = [q.filter] + [i.expr for i in (*q.select, *q.dimensions, *q.measures, *q.sort)]
+    out: list[str] = []
+    for n in nodes:
+        out += field_hints(store, q.source_arg or project, n)
+    return list(dict.fromkeys(out))
+
+
 def _small(conn, pid: int) -> bool:
     return conn.execute("SELECT count(*) FROM (SELECT 1 FROM spans WHERE project_id = ? LIMIT 200001)", (pid,)).fetchone()[0] <= 200000
 

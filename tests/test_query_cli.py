@@ -174,3 +174,16 @@ def test_export_bad_filter_exits_2(cli, corpus, expr, fragment):
     assert err.startswith("bt-tui: ") and fragment in err.splitlines()[0]
     assert err.splitlines()[1] == "  " + expr
     assert _state(corpus) == before
+
+
+def test_query_and_export_note_near_miss_names_on_stderr(cli):
+    code, out, err = cli("query", "scores.factuality > 0.5", "--format", "jsonl")
+    assert code == 0 and out == ""
+    assert "note: no score named 'factuality'" in err and "did you mean scores.Factuality?" in err
+    code, out, err = cli("export", "logs", "--filter", "metadata.modle = 'gpt-4'")
+    assert code == 0 and "did you mean metadata.model?" in err
+
+
+def test_misspelled_clause_is_named_with_a_suggestion(cli):
+    code, out, err = cli("query", "selct: id | limit: 1")
+    assert code == 2 and "unknown clause 'selct:'; did you mean 'select:'?" in err and "column 1" in err

@@ -422,3 +422,18 @@ def test_unknown_field_suggests_a_close_name(corpus):
         corpus.ids("zzzzqqq = 1")
     assert "unknown field 'zzzzqqq'" in str(ei.value)
     assert "did you mean" not in str(ei.value)
+
+
+def test_near_miss_score_and_metadata_names_get_a_note_not_an_error(corpus):
+    from store.btql import parse_filter
+    from store.query import field_hints
+
+    def hints(text):
+        return field_hints(corpus.store, PROJECT, parse_filter(text))
+
+    assert corpus.ids("scores.factuality > 0.5") == set()  # legal, matches nothing...
+    assert hints("scores.factuality > 0.5") == [
+        f"no score named 'factuality' in project {PROJECT!r}; did you mean scores.Factuality?"]
+    assert hints("metadata.modle = 'gpt-4'") == ["no recent span has metadata.modle; did you mean metadata.model?"]
+    assert hints("scores.Factuality > 0.5 and metadata.model = 'gpt-4' and metadata.zzzz = 1") == []
+    assert "no score named 'nothing_like_it'" in hints("scores.nothing_like_it > 0")[0]

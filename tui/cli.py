@@ -295,6 +295,10 @@ def export_logs_cmd(
 
             where, plist = filter_where(store, state.project, filter_, traces=traces)
             params, order = tuple(plist), "s.created, s.rid"
+            from store.query import query_hints
+
+            for hint in query_hints(store, state.project, filter_):
+                _note(f"note: {hint}")
         total = count_spans(store, state.project) if (output and _progress_wanted() and not filter_) else None
         if output:
             if not Path(output).parent.is_dir():
@@ -348,6 +352,10 @@ def query(
         sys.stdout.flush()  # inside user_errors: a reader that went away (| head) is fine
         if res.truncated:
             _note(f"showing the first {len(res.rows)} rows; add a LIMIT to see more or fewer")
+        from store.query import query_hints
+
+        for hint in query_hints(store, state.project, text):
+            _note(f"note: {hint}")
 
 
 def _print_table(res) -> None:

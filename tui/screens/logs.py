@@ -320,6 +320,8 @@ class LogsScreen(Screen):
         self.last_ms = page.elapsed_ms
         self.mode_label = page.filter.label
         self.note = page.filter.note
+        if mode == "replace" and page.filter.mode == "filter":
+            self._load_hints(page.filter)
         err = self.query_one("#filter-error", Static)
         err.display = False
         table = self.query_one(LogsTable)
@@ -390,6 +392,25 @@ class LogsScreen(Screen):
                 self.total = n
                 self._update_status()
             self.app.call_from_thread(apply)
+
+    @work(thread=True, exclusive=True, group="hints")
+    def _load_hints(self, flt) -> None:
+        """After a filter's first page: say so when it names a score or metadata key this
+        project does not have but has something close (`scores.factuality`)."""
+        from store.query import field_hints
+
+        try:
+            hints = field_hints(self.store, self.app.project, flt.node)
+        except Exception:
+            return
+        finally:
+            self.store.release_thread()
+        if hints:
+            def show() -> None:
+                if self.filter_text == flt.text:
+                    self.note = " · ".join(hints)
+                    self._update_status()
+            self.app.call_from_thread(show)
 
     @work(thread=True, exclusive=True, group="completions")
     def load_completions(self) -> None:
