@@ -103,13 +103,25 @@ def interpret(text: str) -> Filter:
     if _is_condition(node):
         return Filter(text=text, mode="filter", node=node)
     words = fts_words(text)
-    if not words:
+    if not words or _looks_like_expression(text):
+        Compiler(text, 0).where(node)  # an unknown function or field says so, with its column
         raise QueryError("expected a condition, like scores.accuracy > 0.5", 0, text)
     return Filter(text=text, mode="search", words=words, note="not a condition: searched the words")
 
 
+def check_filter(text: str) -> Filter:
+    """``interpret`` plus what only compiling finds (unknown functions and fields, bad
+    dates): the filter bar runs this before it replaces the rows, so a bad filter never
+    becomes the current one."""
+    flt = interpret(text)
+    if flt.mode == "filter":
+        Compiler(text, 0).where(flt.node)
+    return flt
+
+
 _OPERATOR_CHARS = re.compile(r"[=<>!]")
 _CALL = re.compile(r"\b(?:any_span|lower|upper|len|concat|coalesce|json_extract)\s*\(", re.IGNORECASE)
+_WORD_CALL = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\((?!\s*\))")
 
 
 def _looks_like_expression(text: str) -> bool:
@@ -122,16 +134,26 @@ def _looks_like_expression(text: str) -> bool:
     rest, offset = strip_where(text)
     if offset:
         return True
+    if _WORD_CALL.search(text):  # foo(1): a call, even of an unknown function
+        return True
     try:
-        toks = tokenize(text)
+        toks = [t for t in tokenize(text) if not (t.kind == "op" and t.value == "(")]
     except QueryError:
         return False
+    if len(toks) < 2:
+        return False
     first = toks[0]
-    if first.kind == "ident" and str(first.value).split(".")[0].lower() in _FIELD_ROOTS and len(toks) > 2:
+    root = str(first.value).split(".")[0].lower()
+    if first.kind == "ident" and root in _FIELD_ROOTS:
+        if "." in str(first.value) and root in ("scores", "metadata", "metrics", "span_attributes"):
+            return True  # a dotted path is not prose
         nxt = toks[1]
-        return (nxt.kind == "op" and nxt.value in (".", "[")) or (
+        if (nxt.kind == "op" and nxt.value in (".", "[")) or (
             nxt.kind == "kw" and nxt.value in ("is", "like", "ilike", "match", "includes", "contains", "in", "not")
-        )
+        ):
+            return len(toks) > 2
+        if any(t.kind == "string" for t in toks[2:]):
+            return True  # `tags inc 'v'`: a field, a word, then a value
     return False
 
 

@@ -146,9 +146,10 @@ async def test_slash_focuses_filter_and_a_typed_filter_shows_only_matching_rows(
         await pilot.press("q", "s")
         assert screen.query_one("#filter").value == "qs"
         assert app.is_running and app.screen is screen
-        await pilot.press("escape")  # back to the table, filter text kept but not applied
+        await pilot.press("escape")  # back to the table; the bar shows the applied filter again
         assert app.focused is table_of(screen)
         assert screen.filter_text == "" and status_text(app).startswith("traces · all rows")
+        assert screen.query_one("#filter").value == ""
         # Type a valid filter, enter: only the matching traces.
         await type_filter(pilot, screen, FACT_FILTER, keys=True)
         expected = traces_where(low_factuality)
@@ -175,8 +176,9 @@ async def test_filter_bar_lists_completions_with_counts_and_right_accepts(app):
         await pilot.press(*"tags includes 'es")
         await wait_for(pilot, lambda: hint.display, "the completion list")
         assert f"escalated ({tag_count['escalated']:,})" in static_text(hint)
-        await pilot.press("right")
+        await pilot.press("tab")
         assert screen.query_one("#filter").value == "tags includes 'escalated'"
+        assert app.focused is screen.query_one("#filter")  # tab completed; the focus stayed
         await paste(pilot, " and scores.He")
         await wait_for(pilot, lambda: "scores.Helpfulness (" in static_text(hint), "score names listed")
         n_help = sum("Helpfulness" in (r.get("scores") or {}) for r in rows)
@@ -219,6 +221,25 @@ async def test_bad_expression_shows_error_with_caret_and_keeps_rows(app):
         assert status_text(app).startswith("traces · all rows · 300 matching")
         # The error is also visible on screen, under the filter bar.
         assert "at column 11" in screen_text(app)
+        # Editing the text takes the stale caret away; escape puts back the applied filter.
+        assert app.focused is screen.query_one("#filter")
+        await pilot.press("space")
+        assert err.display is False
+        await pilot.press("escape")
+        assert screen.query_one("#filter").value == "" and app.focused is table_of(screen)
+
+
+async def test_unbalanced_or_unknown_expressions_are_errors_not_searches(app):
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_rows(pilot)
+        err = screen.query_one("#filter-error")
+        for text, message in (("(error is null", "expected ')'"), ("lowr(name) = 'x'", "did you mean lower()"),
+                              ("tags inc 'vip'", "after 'tags'"), ("scores.Factuality", "expected a condition")):
+            await type_filter(pilot, screen, text)
+            await wait_for(pilot, lambda: err.display, f"the error for {text!r}")
+            assert message in static_text(err), text
+            assert screen.filter_text == ""
+            await pilot.press("escape")
 
 
 async def test_escape_clears_marks_then_filter(app):
@@ -623,12 +644,12 @@ async def test_help_lists_the_screen_keys(app):
         text = static_text(app.screen.query_one("#help-text"))
         assert "Logs: newest traces first" in text
         assert "Logs screen" in text and "Table" in text and "App" in text
-        for desc in ("Filter", "Top", "End", "Sort", "Reverse sort", "Traces/spans", "Views", "Save view",
+        for desc in ("Filter", "First row", "Last row", "Sort", "Reverse sort", "Traces/spans", "Views", "Save view",
                      "Refresh", "Auto-refresh", "Mark", "Mark all", "Batch", "Comment", "Tags", "Copy",
                      "Clear", "Down", "Up", "Quit", "Help", "Project", "Command palette"):
             assert f"  {desc}" in text, desc
         logs_part = text.split("Logs screen", 1)[1].split("Table", 1)[0]
-        for keys, desc in (("/", "Filter"), ("G", "End"), ("T", "Traces/spans"), ("A", "Mark all")):
+        for keys, desc in (("/", "Filter"), ("G", "Last row"), ("T", "Traces/spans"), ("A", "Mark all")):
             assert any(line.split() [:1] == [keys] and desc in line for line in logs_part.splitlines()), keys
         await pilot.press("escape")
         assert app.screen is screen

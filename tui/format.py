@@ -82,9 +82,18 @@ def fmt_time(created: str) -> str:
 
 
 def fmt_scores(scores: dict, width: int = 18) -> str:
+    """As many whole `Name .90` items as fit in ``width``; a trailing `…` when some do not.
+    Never a number cut in half."""
     parts = []
     for name, v in scores.items():
         if v is None:
             continue
         parts.append(f"{name[:4]} {v:.2f}".replace("0.", ".", 1) if v < 1 else f"{name[:4]} 1")
-    return " ".join(parts)[:width]
+    out = ""
+    for i, part in enumerate(parts):
+        candidate = f"{out} {part}" if out else part
+        rest = i < len(parts) - 1
+        if len(candidate) + (2 if rest else 0) > width:
+            return (out + " …") if out else "…"
+        out = candidate
+    return out

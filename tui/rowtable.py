@@ -293,7 +293,10 @@ class RowTable(ScrollView, can_focus=True):
                 style = style + self.get_component_rich_style("row-table--cursor")
                 # The cursor row's colours win over the cells' own (as DataTable's cursor does).
                 text = self._line_text(self._rows[row].cells)
-                strip = Strip(list(Text(text.plain, no_wrap=True, end="").render(self.app.console)))
+                plain = text.plain
+                if self.app.no_color and plain[:1] == " ":
+                    plain = "›" + plain[1:]  # NO_COLOR: the cursor's colours are gone; a glyph marks it
+                strip = Strip(list(Text(plain, no_wrap=True, end="").render(self.app.console)))
                 strip = strip.adjust_cell_length(width).apply_style(style)
             else:
                 strip = self._strip(self._line_text(self._rows[row].cells), style, width)

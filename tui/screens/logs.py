@@ -18,7 +18,7 @@ from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
 from store.btql import QueryError
-from store.query import PAGE, SORT_KEYS, LogsQuery, Page, Row, completions, interpret, matching_ids
+from store.query import PAGE, SORT_KEYS, LogsQuery, Page, Row, check_filter, completions, interpret, matching_ids
 from store.spans import add_comment, default_author, retag, set_tags
 from store.views import list_views, save_view
 from tui.keybar import KeyBar
@@ -77,6 +77,19 @@ class FilterSuggester(Suggester):
         return found[0][0] if found else None
 
 
+class FilterInput(Input):
+    """The filter bar: tab (or →) takes the suggested completion; with none, tab moves on."""
+
+    BINDINGS = [Binding("tab", "complete", "Complete", show=False, id="filter.complete")]
+
+    def action_complete(self) -> None:
+        if self._suggestion and self.cursor_at_end and len(self._suggestion) > len(self.value):
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
+        else:
+            self.screen.focus_next()
+
+
 class LogsTable(RowTable):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="logs.down"),
@@ -91,7 +104,7 @@ COLUMNS = [
     ("name", "name", 18, 0),
     ("input", "input", None, 0),
     ("output", "output", None, 0),
-    ("scores", "scores", 16, 110),
+    ("scores", "scores", 18, 0),
     ("duration", "dur", 6, 0),
     ("tokens", "tokens", 6, 96),
     ("cost", "cost", 7, 130),
@@ -106,8 +119,9 @@ class LogsScreen(Screen):
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="logs.filter"),
         Binding("enter", "open", "Open", id="logs.open"),
-        Binding("g", "top", "Top", show=False, id="logs.top"),
-        Binding("G", "bottom", "End", show=False, id="logs.bottom"),
+        Binding("g", "top", "First row", show=False, id="logs.top"),
+        Binding("G,end", "bottom", "Last row", show=False, id="logs.bottom"),
+        Binding("home", "top", "First row", show=False, id="logs.home"),
         Binding("s", "sort", "Sort", id="logs.sort"),
         Binding("S", "reverse", "Reverse sort", show=False, id="logs.reverse"),
         Binding("T", "toggle_shape", "Traces/spans", id="logs.shape"),
@@ -152,13 +166,14 @@ class LogsScreen(Screen):
         self.mode_label = "all rows"
         self.note = ""
         self.suggester = FilterSuggester()
+        self._error_text = ""
 
     # -- layout
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="filter-box"):
-            yield Input(placeholder="/ filter: scores.Factuality < 0.5 and tags includes 'vip' · or words to search",
-                        suggester=self.suggester, id="filter")
+            yield FilterInput(placeholder="/ filter: scores.Factuality < 0.5 and tags includes 'vip' · or words to search",
+                              suggester=self.suggester, id="filter", select_on_focus=False)
             yield Static("", id="filter-error")
             yield Static("", id="filter-hint")
         yield Static("", id="status")
@@ -186,7 +201,7 @@ class LogsScreen(Screen):
         width = self.size.width or self.app.size.width
         cols = [c for c in COLUMNS if width >= c[3]]
         if width < 100:  # narrow: shorter time and name, so previews keep some room
-            narrow = {"time": 11, "name": 12}
+            narrow = {"time": 11, "name": 12, "scores": 10}
             cols = [(k, l, narrow.get(k, w), m) for k, l, w, m in cols]
         return cols
 
@@ -372,6 +387,7 @@ class LogsScreen(Screen):
     def _show_query_error(self, exc: QueryError) -> None:
         """A bad filter: the message and a caret under the column; previous rows stay."""
         err = self.query_one("#filter-error", Static)
+        self._error_text = self.query_one("#filter", Input).value
         caret = " " * exc.pos + "^"
         err.update(Text(f"{caret}\n{exc.message} at column {exc.column}", style="bold red"))
         err.display = True
@@ -450,13 +466,16 @@ class LogsScreen(Screen):
     @on(Input.Changed, "#filter")
     def _show_candidates(self, event: Input.Changed) -> None:
         """Under the bar while typing: what the word being typed can become, with counts."""
+        err = self.query_one("#filter-error", Static)
+        if err.display and event.value != self._error_text:
+            err.display = False  # the caret pointed into the text that was wrong, not this one
         hint = self.query_one("#filter-hint", Static)
         found = self.suggester.candidates(event.value) if event.input.has_focus else []
         if not found:
             hint.display = False
             return
         parts = [f"{word} ({count:,})" if count is not None else word for _, word, count in found]
-        line = Text(" → ", style="bold")
+        line = Text(" tab → ", style="bold")
         line.append(" · ".join(parts), style="dim")
         line.no_wrap, line.overflow = True, "ellipsis"
         hint.update(line)
@@ -472,7 +491,7 @@ class LogsScreen(Screen):
         self.query_one("#filter-hint").display = False
         text = event.value
         try:
-            interpret(text)
+            check_filter(text)
         except QueryError as exc:
             self._show_query_error(exc)
             return
@@ -487,6 +506,9 @@ class LogsScreen(Screen):
     def action_escape(self) -> None:
         inp = self.query_one("#filter", Input)
         if inp.has_focus:
+            # Leave the bar as it was: it always shows the filter the rows are for.
+            inp.value = self.filter_text
+            self.query_one("#filter-error").display = False
             self.query_one(LogsTable).focus()
             return
         if self.marked or self.all_marked:
