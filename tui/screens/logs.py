@@ -18,7 +18,7 @@ from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
 from store.btql import QueryError
-from store.query import PAGE, SORT_KEYS, LogsQuery, Page, Row, check_filter, completions, interpret, matching_ids
+from store.query import PAGE, SORT_KEYS, LogsQuery, Page, Row, check_filter, completions, matching_ids
 from store.spans import add_comment, default_author, retag, set_tags
 from store.views import list_views, save_view
 from tui.keybar import KeyBar
