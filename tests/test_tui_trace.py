@@ -26,6 +26,7 @@ from tui_fixtures import (  # noqa: F401  (fixtures)
     quick_pilot,
     root_span,
     sample_roots,
+    sample_rows,
     sample_trace,
     screen_text,
     settle,
@@ -278,7 +279,22 @@ async def test_find_moves_cursor_to_matching_span(app):
         await wait_detail(pilot, screen, target["span_id"])
         assert "user-229527" in tab_text(screen, "input")
         # lookup_account is named by its own span, and found in the text of the llm span's prompt.
-        assert any("2 spans contain 'Lookup_ACCOUNT'" in n for n in notifications(app))
+        status = static_text(screen.query_one("#trace-status"))
+        assert "match 1 of 2 for 'Lookup_ACCOUNT'" in status
+        marked = [c.data["node"].span_id for c in screen._tree_nodes() if str(c.label).startswith("◆")]
+        assert len(marked) == 2 and target["span_id"] in marked
+        # n and p now go from match to match (and wrap); escape ends the find, then goes back.
+        await pilot.press("n")
+        await settle(pilot)
+        second = current_span_id(screen)
+        assert second in marked and second != target["span_id"]
+        assert "match 2 of 2" in static_text(screen.query_one("#trace-status"))
+        await pilot.press("n")
+        await settle(pilot)
+        assert current_span_id(screen) == target["span_id"]
+        await pilot.press("escape")
+        assert app.screen is screen and "match" not in static_text(screen.query_one("#trace-status"))
+        assert not any(str(c.label).startswith("◆") for c in screen._tree_nodes())
         await pilot.press("slash")  # the other key for find
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the find prompt")
         await paste(pilot, "no such text anywhere")
@@ -460,3 +476,23 @@ async def test_help_lists_trace_keys_and_escape_goes_back(app):
         assert isinstance(app.screen, LogsScreen)
         assert app.screen.current_row().id == FIRST["id"]
         assert app.is_running
+
+
+async def test_error_leads_the_output_tab_metrics_read_as_times_and_q_goes_back(app):
+    rows = sample_rows()
+    failed = next(s for s in rows if s.get("error") and s.get("span_parents") and s.get("metrics", {}).get("start"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_trace(pilot, failed["root_span_id"])
+        screen.reveal(failed["span_id"])
+        await settle(pilot)
+        await wait_detail(pilot, screen, failed["span_id"])
+        out = tab_text(screen, "output")
+        assert out.startswith("error")
+        error_text = failed["error"] if isinstance(failed["error"], str) else json.dumps(failed["error"])
+        assert error_text.split()[0] in out
+        metrics = tab_text(screen, "metrics")
+        start, end = failed["metrics"]["start"], failed["metrics"]["end"]
+        assert metrics.startswith("duration") and "UTC" in metrics and f"({start})" in metrics
+        await pilot.press("q")  # on a detail screen q goes back, it does not quit
+        await settle(pilot)
+        assert app.is_running and not isinstance(app.screen, TraceScreen)

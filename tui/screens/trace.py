@@ -63,9 +63,11 @@ def waterfall(info: TraceInfo, node: SpanNode, width: int = BAR) -> Text:
     return t
 
 
-def node_label(info: TraceInfo, node: SpanNode) -> Text:
+def node_label(info: TraceInfo, node: SpanNode, *, bar: int = BAR, found: bool = False) -> Text:
     t = Text()
-    t.append_text(waterfall(info, node))
+    if found:
+        t.append("◆", style="bold yellow")  # a match of the last find
+    t.append_text(waterfall(info, node, bar))
     # The error mark leads (a narrow tree cuts the end of the line; NO_COLOR hides red).
     t.append(" ! " if node.has_error else " ", style="bold red")
     typ = (node.type or "?")[:4]
@@ -213,6 +215,7 @@ class TraceScreen(Screen):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="trace.back"),
+        Binding("q", "back", "Back", show=False, id="trace.quit_back"),
         Binding("n", "next_span", "Next span", id="trace.next"),
         Binding("p", "prev_span", "Prev span", id="trace.prev"),
         Binding("f", "find", "Find", id="trace.find"),
@@ -242,6 +245,9 @@ class TraceScreen(Screen):
         self.span: Optional[dict] = None
         self.detail_tab = "input"  # the detail tab shown
         self.matches: list[tuple[int, str]] = []
+        self.match_ids: set[str] = set()
+        self.match_i = 0
+        self.find_text = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -290,8 +296,23 @@ class TraceScreen(Screen):
         if self.focus_span:
             self.reveal(self.focus_span)
 
+    def _label(self, n: SpanNode) -> Text:
+        # A narrow tree (80 columns) gives the names the room a 16-cell bar would take.
+        bar = BAR if (self.app.size.width or 120) >= 110 else 8
+        return node_label(self.info, n, bar=bar, found=n.span_id in self.match_ids)
+
     def _add_node(self, parent: TreeNode, n: SpanNode) -> TreeNode:
-        return parent.add(node_label(self.info, n), data={"node": n, "loaded": 0}, allow_expand=n.children > 0)
+        return parent.add(self._label(n), data={"node": n, "loaded": 0}, allow_expand=n.children > 0)
+
+    def _relabel(self) -> None:
+        """Labels of the loaded nodes again (after a find marks or unmarks them)."""
+        def walk(node: TreeNode) -> None:
+            for c in node.children:
+                if c.data and "node" in c.data:
+                    c.set_label(self._label(c.data["node"]))
+                walk(c)
+
+        walk(self.query_one(SpanTree).root)
 
     def _load_children(self, node: TreeNode) -> None:
         data = node.data
@@ -370,6 +391,29 @@ class TraceScreen(Screen):
                 body.append(f"{'null' if v is None else f'{v:.3f}':>6}  ")
                 body.append(bar + "\n", style="green" if (v or 0) >= 0.5 else "red")
             return "text", body
+        if tab == "metrics":
+            m = dict(span.get("metrics") or {})
+            if not m:
+                return "text", Text("no metrics", style="dim italic")
+            body = Text()
+            start, end = m.get("start"), m.get("end")
+            if isinstance(start, (int, float)) and isinstance(end, (int, float)):
+                body.append(f"{'duration':<24}", style="bold")
+                body.append(f"{fmt_duration(end - start)}\n")
+            for k, v in m.items():
+                body.append(f"{k:<24}", style="bold")
+                if k in ("start", "end") and isinstance(v, (int, float)):
+                    from datetime import datetime, timezone
+
+                    try:
+                        when = datetime.fromtimestamp(v, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+                        body.append(f"{when} UTC", style="")
+                        body.append(f"  ({v})\n", style="dim")
+                        continue
+                    except (OverflowError, OSError, ValueError):
+                        pass
+                body.append(f"{v:,}\n" if isinstance(v, int) and not isinstance(v, bool) else f"{v}\n")
+            return "text", body
         if tab == "metadata":
             md = dict(span.get("metadata") or {})
             md["tags"] = span.get("tags")
@@ -380,8 +424,12 @@ class TraceScreen(Screen):
             if span.get("error") is not None:
                 md["error"] = span["error"]
             return "tree", md
-        if tab == "output" and span.get("error") is not None and span.get("output") is None:
-            return "text", Group(Text("error", style="bold red"), render_value(span["error"]))
+        if tab == "output" and span.get("error") is not None:
+            # The error leads (in full, wrapped), then whatever output there is.
+            parts = [Text("error", style="bold red"), render_value(span["error"])]
+            if span.get("output") is not None:
+                parts += [Text(""), Text("output", style="bold"), render_value(span["output"])]
+            return "text", Group(*parts)
         value = span.get(tab)
         nested = isinstance(value, list) or (
             isinstance(value, dict) and any(isinstance(v, (dict, list)) and v for v in value.values()))
@@ -425,10 +473,28 @@ class TraceScreen(Screen):
         return out
 
     def action_next_span(self) -> None:
-        self._step(1)
+        self._step_match(1) if self.matches else self._step(1)
 
     def action_prev_span(self) -> None:
-        self._step(-1)
+        self._step_match(-1) if self.matches else self._step(-1)
+
+    def _step_match(self, d: int) -> None:
+        """After a find, n/p go from match to match (escape ends the find)."""
+        self.match_i = (self.match_i + d) % len(self.matches)
+        self.reveal(self.matches[self.match_i][1])
+        self._update_find_status()
+
+    def _update_find_status(self) -> None:
+        info = self.info
+        if info is None:
+            return
+        dur = fmt_duration((info.end - info.start) if info.start is not None and info.end is not None else None)
+        line = Text(f"trace {info.root_span_id} · {info.spans} spans · {dur}"
+                    + (f" · {info.errors} with errors" if info.errors else ""), style="dim")
+        if self.matches:
+            line.append(f"  ◆ match {self.match_i + 1} of {len(self.matches)} for {self.find_text!r}"
+                        " · n/p next/previous · escape ends the find", style="bold yellow")
+        self.query_one("#trace-status", Static).update(line)
 
     def _step(self, d: int) -> None:
         """Next/previous span in tree order, expanding as it goes (depth-first)."""
@@ -446,6 +512,11 @@ class TraceScreen(Screen):
         tree.goto(nxt)
 
     def action_back(self) -> None:
+        if self.matches:  # first escape ends a find
+            self.matches, self.match_ids = [], set()
+            self._relabel()
+            self._update_find_status()
+            return
         self.app.pop_screen()
 
     def reveal(self, span_id: str) -> None:
@@ -474,10 +545,13 @@ class TraceScreen(Screen):
             if not text:
                 return
             self.matches = find_in_trace(self.store, self.info, text)
+            self.match_ids = {sid for _, sid in self.matches}
+            self.find_text, self.match_i = text, 0
+            self._relabel()
+            self._update_find_status()
             if not self.matches:
                 self.notify(f"nothing in this trace contains {text!r}", severity="warning")
                 return
-            self.notify(f"{len(self.matches)} spans contain {text!r}; n/p step through the tree")
             self.reveal(self.matches[0][1])
 
         self.app.push_screen(PromptScreen("Find in trace (name, input, output, error, metadata):"), done)
