@@ -163,9 +163,14 @@ SORT_KEYS = ("created", "name", "duration", "tokens", "cost", "error", "type", "
 _LOW = -1e308
 
 
-def sort_sql(key: str, c: Compiler, alias: str) -> str:
-    """SQL for a sort key; never NULL so that keyset comparisons stay total."""
+_HIGH = 1e308
+
+
+def sort_sql(key: str, c: Compiler, alias: str, desc: bool = True) -> str:
+    """SQL for a sort key; never NULL so that keyset comparisons stay total. Rows without the
+    value sort last either way (``desc``: the view's direction)."""
     a = alias
+    _LOW = globals()["_LOW"] if desc else _HIGH  # noqa: N806 - the stand-in for a missing value
     if key == "created":
         return f"{a}.created"
     if key == "name":
@@ -436,7 +441,7 @@ class LogsQuery:
                desc: bool = True, bound: Optional[str] = None) -> list:
         c = Compiler(self.filter.text, pid, probe=probe)
         base, a = self._base(c, pid)
-        key = sort_sql(self.sort, c, a)
+        key = sort_sql(self.sort, c, a, desc=self.desc)
         cmp = "<" if desc else ">"
         direction = "DESC" if desc else "ASC"
         if bound is not None:

@@ -12,7 +12,8 @@ from store.spans import log_spans
 LOW = -1e308
 
 
-def _key(row: dict, sort: str):
+def _key(row: dict, sort: str, desc: bool = True):
+    LOW = -1e308 if desc else 1e308  # rows without the value come last either way
     if sort == "created":
         return row["created"]
     if sort == "name":
@@ -30,7 +31,7 @@ def _key(row: dict, sort: str):
 
 
 def expected_order(corpus, ids, sort: str, desc: bool) -> list:
-    return sorted(ids, key=lambda i: (_key(corpus.rows[i], sort), corpus.rid[i]), reverse=desc)
+    return sorted(ids, key=lambda i: (_key(corpus.rows[i], sort, desc), corpus.rid[i]), reverse=desc)
 
 
 def walk(lq: LogsQuery, size: int = 3) -> list:
@@ -95,7 +96,8 @@ def test_duration_sort_ties_break_on_insertion_order(corpus):
     rows = walk(LogsQuery(corpus.store, PROJECT, shape="spans", sort="duration"), size=5)
     assert [r.id for r in rows] == ["c0", "a0", "e0", "f1", "b0", "a1", "b1", "a2", "d0", "d1", "f0"]
     rows = walk(LogsQuery(corpus.store, PROJECT, shape="spans", sort="duration", desc=False), size=2)
-    assert [r.id for r in rows] == ["f0", "d1", "d0", "a2", "b1", "a1", "b0", "f1", "e0", "a0", "c0"]
+    # Ascending, the row without a duration (f0) still comes last.
+    assert [r.id for r in rows] == ["d1", "d0", "a2", "b1", "a1", "b0", "f1", "e0", "a0", "c0", "f0"]
 
 
 def test_traces_rows_carry_trace_numbers(corpus):

@@ -110,7 +110,11 @@ async def pick(pilot, title_part: str, item_id: str) -> None:
     assert title_part in menu.title_text
     ids = [k for k, _ in menu.items]
     assert item_id in ids, f"{item_id!r} not in menu {ids}"
-    await pilot.press(str(ids.index(item_id) + 1))
+    index = ids.index(item_id)
+    if index < 9:
+        await pilot.press(str(index + 1))
+    else:  # past the digits: move down to it, enter
+        await pilot.press(*(["j"] * index), "enter")
     await wait_for(pilot, lambda: not isinstance(pilot.app.screen, MenuScreen), "the menu to close")
 
 
@@ -334,8 +338,8 @@ async def test_S_reverses_and_s_sorts_by_duration(app):
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, MenuScreen), "the sort menu")
         keys = [k for k, _ in app.screen.items]
-        assert keys[:5] == ["created", "name", "duration", "tokens", "cost"]
-        assert any(k.startswith("scores.") for k in keys)
+        assert keys[:4] == ["created", "duration", "tokens", "cost"] and keys[4].startswith("scores.")
+        assert {"name", "type", "error", "input", "output", "tags"} <= set(keys)  # any column
         await pick(pilot, "Sort by", "duration")
         await settle(pilot)
         assert screen.sort_key == "duration" and screen.desc
@@ -348,6 +352,16 @@ async def test_S_reverses_and_s_sorts_by_duration(app):
         got = [r.duration for r in screen.rows]
         assert got == pytest.approx(sorted(durations)[:50])
         assert "sort duration ↑" in status_text(app)
+        # A new column starts largest first even after S; rows without the score come last.
+        await pilot.press("s")
+        await pick(pilot, "Sort by", "scores.Factuality")
+        await settle(pilot)
+        assert screen.sort_key == "scores.Factuality" and screen.desc
+        facts = [r.scores.get("Factuality") for r in screen.rows]
+        assert facts[0] is not None and facts[0] >= max(f for f in facts if f is not None) - 1e-9
+        await pilot.press("S")
+        await settle(pilot)
+        assert screen.rows[0].scores.get("Factuality") is not None  # ascending: the missing ones last
 
 
 async def test_T_toggles_traces_and_spans(app):

@@ -549,17 +549,21 @@ class LogsScreen(Screen):
             self._load(None, True, "replace")
 
     def action_sort(self) -> None:
-        keys = list(SORT_KEYS[:5]) + [f"scores.{n}" for n in self._score_names()]
-        items = [(k, f"{k}{'  (current)' if k == self.sort_key else ''}") for k in keys]
+        # The common ones within reach of 1-9: time, the numbers, the scores; then the rest.
+        first = ["created", "duration", "tokens", "cost"]
+        keys = first + [f"scores.{n}" for n in self._score_names()] + [k for k in SORT_KEYS if k not in first]
+        arrow = "↓" if self.desc else "↑"
+        items = [(k, f"{k}{f'  (current, {arrow})' if k == self.sort_key else ''}") for k in keys]
 
         def picked(key: Optional[str]) -> None:
             if key:
-                if key == self.sort_key:
-                    self.desc = not self.desc
+                # A new column starts newest/largest first; the current one flips.
+                self.desc = (not self.desc) if key == self.sort_key else True
                 self.sort_key = key
                 self.reload()
 
-        self.app.push_screen(MenuScreen("Sort by (newest/largest first; pick again to reverse)", items), picked)
+        self.app.push_screen(MenuScreen("Sort by (newest/largest first, rows without a value last;"
+                                        " pick the current one again to reverse)", items), picked)
 
     def _score_names(self) -> list[str]:
         return [f.split(".", 1)[1] for f in self.suggester.fields if f.startswith("scores.")][:8]
