@@ -80,6 +80,12 @@ class BtCommands(Provider):
                 yield Hit(score, matcher.highlight(text), fn, help=help_)
 
 
+# Textual's generic bindings that say nothing about this app (tab still moves focus).
+_HELP_SKIP_ACTIONS = {"focus_next", "focus_previous", "copy_text", "app.focus_next", "app.focus_previous",
+                      "screen.copy_text", "screen.focus_next", "screen.focus_previous", "maximize", "screen.maximize",
+                      "minimize", "screen.minimize"}
+
+
 class BtTuiApp(App):
     TITLE = "bt-tui"
     CSS_PATH = "app.tcss"
@@ -178,11 +184,13 @@ class BtTuiApp(App):
         screen = self.screen
         if isinstance(screen, HelpScreen):
             return
-        groups: dict[str, list[tuple[str, str]]] = {}
+        groups: dict[str, list[tuple[str, str, str]]] = {}
         for key, active in screen.active_bindings.items():
             b = active.binding
-            if not b.description:
+            if not b.description or b.action in _HELP_SKIP_ACTIONS or b.description == "palette":
                 continue
+            if type(active.node).__name__ in ("VerticalScroll", "ScrollableContainer", "HorizontalScroll"):
+                continue  # the detail pane's own scrolling keys (arrows, page up/down)
             if active.node is self:
                 owner = "App"
             elif active.node is screen:
@@ -192,10 +200,10 @@ class BtTuiApp(App):
                                                                            type(active.node).__name__)
             display = self.get_key_display(b)
             groups.setdefault(owner, [])
-            entry = (display, b.description)
+            entry = (display, b.description, b.id or "")
             if entry not in groups[owner]:
                 groups[owner].append(entry)
-        groups.setdefault("App", []).append(("ctrl+p", "Command palette (projects, views, screens, export)"))
+        groups.setdefault("App", []).append(("ctrl+p", "Command palette (projects, views, screens, export)", ""))
         ordered = sorted(groups.items(), key=lambda kv: (kv[0] == "App", not kv[0].endswith("screen")))
         intro = getattr(screen, "HELP", "")
         self.push_screen(HelpScreen(ordered, intro))

@@ -115,7 +115,7 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "close", "Close", show=False, id="help.close3"),
     ]
 
-    def __init__(self, groups: list[tuple[str, list[tuple[str, str]]]], intro: str = "") -> None:
+    def __init__(self, groups: list[tuple[str, list[tuple[str, str, str]]]], intro: str = "") -> None:
         super().__init__()
         self.groups = groups
         self.intro = intro
@@ -126,11 +126,15 @@ class HelpScreen(ModalScreen[None]):
             text.append(self.intro + "\n\n", style="italic")
         for title, rows in self.groups:
             text.append(title + "\n", style="bold underline")
-            width = max((len(k) for k, _ in rows), default=4)
-            for keys, desc in rows:
+            width = max((len(k) for k, _, _ in rows), default=4)
+            dwidth = max((len(d) for _, d, _ in rows), default=8)
+            for keys, desc, bid in rows:
                 text.append(f"  {keys:<{width}}  ", style="bold")
-                text.append(desc + "\n")
+                text.append(f"{desc:<{dwidth}}")
+                text.append(f"  {bid}\n" if bid else "\n", style="dim")
             text.append("\n")
+        text.append("Remap a key by its id (dim, right) in ~/.config/bt-tui/config.json, e.g.\n"
+                    '  {"keymap": {"logs.filter": "slash,ctrl+f"}}\n', style="dim")
         with Vertical(classes="dialog help"):
             yield Label("Keys (escape to close)", classes="dialog-title")
             with VerticalScroll():
