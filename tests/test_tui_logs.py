@@ -722,6 +722,23 @@ async def test_ctrl_p_opens_palette_and_runs_a_command(app):
         assert status_text(app).startswith("spans")
 
 
+async def test_palette_runs_batch_tagging_on_the_current_row(app):
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_rows(pilot)
+        row = screen.current_row()
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), "the command palette")
+        await paste(pilot, "Add a tag to the selection")
+        from textual.command import CommandList
+
+        await wait_for(pilot, lambda: app.screen.query_one(CommandList).option_count > 0, "palette hits")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await answer_prompt(pilot, "from-palette")
+        await wait_for(pilot, lambda: "from-palette" in get_span(app.store, "default", row.id)["tags"],
+                       "the tag in the database")
+
+
 # --- layout ----------------------------------------------------------------------------------------
 
 

@@ -65,6 +65,18 @@ class BtCommands(Provider):
             cmds.append(("Toggle traces / spans", logs.action_toggle_shape, "one row per trace or every span"))
             cmds.append(("Save filter as view", logs.action_save_view, "name the current filter"))
             cmds.append(("Batch action on selection", logs.action_batch, "tags, export, and more"))
+            cmds.append(("Add a tag to the selection", partial(logs.run_batch, "tag"), "marked rows, or the current row"))
+            cmds.append(("Remove a tag from the selection", partial(logs.run_batch, "untag"),
+                         "marked rows, or the current row"))
+            for key, label, _ in app.batch_actions:
+                cmds.append((f"{label} (selection)", partial(logs.run_batch, key), "a batch action"))
+        trace = app.screen if type(app.screen).__name__ == "TraceScreen" else None
+        if trace is not None:
+            cmds.append(("Copy span as Markdown", partial(trace.copy_as, "span-md"), "for a chat; OSC 52"))
+            cmds.append(("Copy trace as Markdown", partial(trace.copy_as, "trace-md"), "for a chat; OSC 52"))
+            cmds.append(("Copy span as JSON", partial(trace.copy_as, "span-json"), "OSC 52"))
+            cmds.append(("Copy trace as JSON", partial(trace.copy_as, "trace-json"), "OSC 52"))
+            cmds.append(("Find in trace", trace.action_find, "marks matches; n/p step through them"))
         cmds.append(("Help: keys of this screen", app.action_help, "every key, grouped"))
         return cmds
 

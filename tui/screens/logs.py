@@ -717,24 +717,30 @@ class LogsScreen(Screen):
         items += [(key, label) for key, label, _ in self.app.batch_actions]
 
         def picked(key: Optional[str]) -> None:
-            if key == "tag" or key == "untag":
-                def done(tag: Optional[str]) -> None:
-                    if tag and tag.strip():
-                        add = [tag] if key == "tag" else []
-                        rem = [tag] if key == "untag" else []
-                        self._write(lambda: retag(self.store, self.app.project, self._selected_ids(ids),
-                                                  add=add, remove=rem, author=default_author()),
-                                    f"{'tagged' if key == 'tag' else 'untagged'} {desc}", count=True)
-                self.app.push_screen(PromptScreen(f"{'Add' if key == 'tag' else 'Remove'} a tag on {desc}:",
-                                                  suggester=LastTokenSuggester(getattr(self, "known_tags", []))), done)
-            elif key == "export":
-                self.export_selection()
-            elif key:
-                for k, _, fn in self.app.batch_actions:
-                    if k == key:
-                        fn(self, ids)
+            if key:
+                self.run_batch(key)
 
         self.app.push_screen(MenuScreen(f"Batch action on {desc}", items), picked)
+
+    def run_batch(self, key: str) -> None:
+        """One batch action on the selection (the menu's and the palette's way in)."""
+        desc, ids = self._selection()
+        if key in ("tag", "untag"):
+            def done(tag: Optional[str]) -> None:
+                if tag and tag.strip():
+                    add = [tag] if key == "tag" else []
+                    rem = [tag] if key == "untag" else []
+                    self._write(lambda: retag(self.store, self.app.project, self._selected_ids(ids),
+                                              add=add, remove=rem, author=default_author()),
+                                f"{'tagged' if key == 'tag' else 'untagged'} {desc}", count=True)
+            self.app.push_screen(PromptScreen(f"{'Add' if key == 'tag' else 'Remove'} a tag on {desc}:",
+                                              suggester=LastTokenSuggester(getattr(self, "known_tags", []))), done)
+        elif key == "export":
+            self.export_selection()
+        else:
+            for k, _, fn in self.app.batch_actions:
+                if k == key:
+                    fn(self, ids)
 
     def export_selection(self) -> None:
         desc, ids = self._selection()

@@ -570,19 +570,24 @@ class TraceScreen(Screen):
                  ("trace-json", "Whole trace as JSON"), ("trace-md", "Whole trace as Markdown")]
 
         def picked(key: Optional[str]) -> None:
-            if not key or self.span is None:
-                return
-            if key.startswith("span"):
-                text = (orjson.dumps(self.span, option=orjson.OPT_INDENT_2).decode() if key == "span-json"
-                        else span_markdown(self.span))
-            else:
-                spans = trace_spans(self.store, self.info)
-                text = (orjson.dumps(spans, option=orjson.OPT_INDENT_2).decode() if key == "trace-json"
-                        else trace_markdown(spans))
-            self.app.copy_to_clipboard(text)
-            self.notify(f"copied {len(text):,} characters to the clipboard (OSC 52)")
+            if key:
+                self.copy_as(key)
 
         self.app.push_screen(MenuScreen("Copy to the clipboard", items), picked)
+
+    def copy_as(self, key: str) -> None:
+        """span-json | span-md | trace-json | trace-md to the clipboard (OSC 52: works over SSH)."""
+        if self.span is None:
+            return
+        if key.startswith("span"):
+            text = (orjson.dumps(self.span, option=orjson.OPT_INDENT_2).decode() if key == "span-json"
+                    else span_markdown(self.span))
+        else:
+            spans = trace_spans(self.store, self.info)
+            text = (orjson.dumps(spans, option=orjson.OPT_INDENT_2).decode() if key == "trace-json"
+                    else trace_markdown(spans))
+        self.app.copy_to_clipboard(text)
+        self.notify(f"copied {len(text):,} characters to the clipboard (OSC 52)")
 
     def action_open_value(self) -> None:
         if self.span is None:
