@@ -47,13 +47,17 @@ class KeyBar(Widget):
         key_style = self.get_component_rich_style("keybar--key", partial=True)
         desc_style = self.get_component_rich_style("keybar--description", partial=True)
         off_style = self.get_component_rich_style("keybar--disabled", partial=True)
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
+
+        def item(key: str, desc: str, enabled: bool = True) -> Text:
+            return Text.assemble((f" {key} ", key_style if enabled else off_style),
+                                 (f"{desc} ", desc_style if enabled else off_style))
+
+        items: list[Text] = []
+        help_item: Text | None = None
         seen: set[str] = set()
         palette = None
         if isinstance(self.screen.focused, Input):  # typing: say how to finish
-            for key, desc in (("enter", "Apply"), ("esc", "Back"), ("→", "Accept suggestion")):
-                text.append(f" {key} ", style=key_style)
-                text.append(f"{desc} ", style=desc_style)
+            items += [item("enter", "Apply"), item("esc", "Back"), item("tab", "Complete")]
         for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
             if binding.action == "app.command_palette" or binding.key == self.app.COMMAND_PALETTE_BINDING:
                 palette = binding
@@ -61,16 +65,25 @@ class KeyBar(Widget):
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
-            text.append(f" {self.app.get_key_display(binding)} ", style=key_style if enabled else off_style)
-            text.append(f"{binding.description} ", style=desc_style if enabled else off_style)
+            it = item(self.app.get_key_display(binding), binding.description, enabled)
+            if binding.action in ("help", "app.help"):
+                help_item = it  # kept whatever the width: the way to every other key
+            else:
+                items.append(it)
+        tail = Text(end="")
+        if help_item is not None:
+            tail.append_text(help_item)
         if palette is not None:
-            tail = Text.assemble((f" {self.app.get_key_display(palette)} ", key_style), ("palette ", desc_style))
-            width = self.size.width or 80
-            room = width - tail.cell_len
-            if text.cell_len > room:
-                text.truncate(max(0, room), overflow="ellipsis")
-            text.pad_right(max(0, room - text.cell_len))
-            text.append_text(tail)
+            tail.append_text(item(self.app.get_key_display(palette), "palette"))
+        width = self.size.width or 80
+        room = width - tail.cell_len
+        text = Text(no_wrap=True, end="")
+        for it in items:  # whole items only: never a key without its meaning
+            if text.cell_len + it.cell_len > room:
+                break
+            text.append_text(it)
+        text.pad_right(max(0, room - text.cell_len))
+        text.append_text(tail)
         self._text = text
         self.refresh()
 
