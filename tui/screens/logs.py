@@ -512,8 +512,10 @@ class LogsScreen(Screen):
             self.query_one(LogsTable).focus()
             return
         if self.marked or self.all_marked:
+            what = "all matching rows" if self.all_marked else f"{len(self.marked)} marked"
             self.marked.clear()
             self.all_marked = False
+            self.notify(f"marks cleared ({what}); escape again clears the filter")
             self._render_rows(keep_key=self._cursor_id())
             self._update_status()
             return
@@ -697,7 +699,8 @@ class LogsScreen(Screen):
             return ("all matching rows", None)
         what = "traces" if self.shape == "traces" else "rows"
         if self.marked:
-            return (f"{len(self.marked)} marked {what}", sorted(self.marked))
+            n = len(self.marked)
+            return (f"{n} marked {what if n != 1 else what[:-1]}", sorted(self.marked))
         row = self.current_row()
         return (f"the current {what[:-1]}", [row.id] if row else [])
 
