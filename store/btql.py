@@ -13,7 +13,7 @@ import difflib
 import re
 import math
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any, Iterator, Optional, Union
 
 from .errors import StoreError
 
@@ -148,6 +148,20 @@ def tokenize(text: str) -> list[Token]:
 class Node:
     pos: int = field(default=0, kw_only=True)
     end: int = field(default=0, kw_only=True)
+
+
+def walk_nodes(node: Optional["Node"]) -> Iterator["Node"]:
+    """Every node of a parsed expression, depth first (iterative: a filter may chain thousands
+    of terms, past Python's recursion limit)."""
+    stack = [node] if node is not None else []
+    while stack:
+        n = stack.pop()
+        yield n
+        for v in vars(n).values():
+            if isinstance(v, Node):
+                stack.append(v)
+            elif isinstance(v, list):
+                stack.extend(x for x in v if isinstance(x, Node))
 
 
 @dataclass

@@ -27,6 +27,7 @@ from .btql import (
     QueryError,
     Ternary,
     Unary,
+    walk_nodes,
 )
 from .models import format_ts, normalize_ts
 
@@ -118,17 +119,7 @@ def shift_time(dt: datetime, amount: float, unit: str) -> datetime:
 
 def _find_aggregate(node: Node) -> Optional[Call]:
     """The first aggregate call in a filter (they belong in measures/SELECT)."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, Call) and n.name in AGGREGATES:
-            return n
-        for v in vars(n).values():
-            if isinstance(v, Node):
-                stack.append(v)
-            elif isinstance(v, list):
-                stack.extend(x for x in v if isinstance(x, Node))
-    return None
+    return next((n for n in walk_nodes(node) if isinstance(n, Call) and n.name in AGGREGATES), None)
 
 
 _COMMENT_OPS = ("=", "!=", "<", "<=", ">", ">=", "like", "ilike", "match")

@@ -32,6 +32,7 @@ from .btql import (
     parse_query,
     strip_where,
     tokenize,
+    walk_nodes,
 )
 from .compiler import AGGREGATES, Compiler, Val, fts_query, fts_words
 from .db import Store
@@ -349,20 +350,13 @@ class LogsQuery:
         if self.filter.mode == "search":
             return [fts_query(self.filter.words)]
         found: list[str] = []
-        stack = [self.filter.node] if self.filter.node is not None else []
-        while stack:  # iterative: a filter may chain thousands of terms
-            n = stack.pop()
+        for n in walk_nodes(self.filter.node):
             if isinstance(n, Binary) and n.op == "match" and isinstance(n.right, Literal) \
                     and isinstance(n.right.value, str) and isinstance(n.left, Path):
                 col = str(n.left.parts[0])
                 words = fts_words(n.right.value)
                 if words and col in ("input", "output", "expected", "metadata"):
                     found.append(fts_query(words, col))
-            for v in vars(n).values():
-                if isinstance(v, Node):
-                    stack.append(v)
-                elif isinstance(v, list):
-                    stack.extend(x for x in v if isinstance(x, Node))
         return found
 
     def _base(self, c: Compiler, pid: int) -> tuple[str, str]:
@@ -807,19 +801,6 @@ def completions(store: Store, project: str) -> Completions:
     return out
 
 
-def _nodes(node: Optional[Node]) -> Iterator[Node]:
-    """Every node of a parsed expression (iterative: a filter may chain thousands of terms)."""
-    stack = [node] if node is not None else []
-    while stack:
-        n = stack.pop()
-        yield n
-        for v in vars(n).values():
-            if isinstance(v, Node):
-                stack.append(v)
-            elif isinstance(v, list):
-                stack.extend(x for x in v if isinstance(x, Node))
-
-
 def field_hints(store: Store, project: str, node: Optional[Node]) -> list[str]:
     """Notes on paths that name nothing this project has but look like something it has:
     `scores.factuality` when only `scores.Factuality` exists. (Not errors: an absent key is
@@ -834,7 +815,7 @@ def field_hints(store: Store, project: str, node: Optional[Node]) -> list[str]:
     scores = {n for n, _ in comp.score_names}
     md = {k for k, _ in comp.metadata_keys}
     notes: list[str] = []
-    for n in _nodes(node):
+    for n in walk_nodes(node):
         if not isinstance(n, Path) or len(n.parts) < 2 or not all(isinstance(p, str) for p in n.parts):
             continue
         root, rest = n.parts[0], ".".join(n.parts[1:])
