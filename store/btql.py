@@ -10,8 +10,8 @@ expected, e.g. ``expected a value after '>' at column 17``.
 from __future__ import annotations
 
 import difflib
-import re
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional, Union
 
@@ -738,7 +738,6 @@ class _SqlParser(_QueryParserBase):
         if self.tok.kind != "eof":
             raise self.error(self._unexpected_message() if self.tok.kind != "kw" else f"unexpected {_describe(self.tok)}")
         return q
-
 
     def _group_item(self, q: Query, g) -> SelectItem:
         e = g.expr

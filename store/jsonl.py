@@ -232,8 +232,8 @@ def _next(q, worker):
                     return StoreError(f"the import's parser stopped unexpectedly (exit code {code})")
 
 
-PROCESS_MIN_BYTES = 32 * 1024 * 1024
-IMPORT_CACHE_KB = -262144  # 256 MB (negative: KiB, SQLite's convention)  # below this a parser thread is enough (no spawn cost)
+PROCESS_MIN_BYTES = 32 * 1024 * 1024  # below this a parser thread is enough (no spawn cost)
+IMPORT_CACHE_KB = -262144  # 256 MB (negative: KiB, SQLite's convention)
 
 
 def import_jsonl(

@@ -161,17 +161,14 @@ def _looks_like_expression(text: str) -> bool:
 # --- sorting ---------------------------------------------------------------------------------
 
 SORT_KEYS = ("created", "name", "duration", "tokens", "cost", "error", "type", "input", "output", "tags")
-_LOW = -1e308
-
-
-_HIGH = 1e308
+_LOW, _HIGH = -1e308, 1e308
 
 
 def sort_sql(key: str, c: Compiler, alias: str, desc: bool = True) -> str:
     """SQL for a sort key; never NULL so that keyset comparisons stay total. Rows without the
     value sort last either way (``desc``: the view's direction)."""
     a = alias
-    _LOW = globals()["_LOW"] if desc else _HIGH  # noqa: N806 - the stand-in for a missing value
+    missing = _LOW if desc else _HIGH  # the stand-in for a missing value: last either way
     if key == "created":
         return f"{a}.created"
     if key == "name":
@@ -179,11 +176,11 @@ def sort_sql(key: str, c: Compiler, alias: str, desc: bool = True) -> str:
     if key == "type":
         return f"coalesce({a}.type, '')"
     if key == "duration":
-        return f"coalesce({a}.end_ts - {a}.start_ts, {_LOW})"
+        return f"coalesce({a}.end_ts - {a}.start_ts, {missing})"
     if key == "tokens":
-        return f"coalesce(json_extract({a}.metrics, '$.tokens'), {_LOW})"
+        return f"coalesce(json_extract({a}.metrics, '$.tokens'), {missing})"
     if key == "cost":
-        return f"coalesce(json_extract({a}.metrics, '$.estimated_cost'), {_LOW})"
+        return f"coalesce(json_extract({a}.metrics, '$.estimated_cost'), {missing})"
     if key == "error":
         return f"({a}.error IS NOT NULL)"
     if key in ("input", "output"):
@@ -192,7 +189,7 @@ def sort_sql(key: str, c: Compiler, alias: str, desc: bool = True) -> str:
         return f"{a}.tags"
     if key.startswith("scores."):
         name = key.split(".", 1)[1]
-        return f"coalesce((SELECT value FROM span_scores WHERE span_rid = {a}.rid AND name = {c.p(name)}), {_LOW})"
+        return f"coalesce((SELECT value FROM span_scores WHERE span_rid = {a}.rid AND name = {c.p(name)}), {missing})"
     raise QueryError(f"cannot sort by {key!r} (try one of {', '.join(SORT_KEYS)} or scores.NAME)", 0, key)
 
 
@@ -801,7 +798,7 @@ def completions(store: Store, project: str) -> Completions:
     return out
 
 
-def field_hints(store: Store, project: str, node: Optional[Node]) -> list[str]:
+def field_hints(store: Store, project: str, *nodes: Optional[Node]) -> list[str]:
     """Notes on paths that name nothing this project has but look like something it has:
     `scores.factuality` when only `scores.Factuality` exists. (Not errors: an absent key is
     legal and simply matches nothing.) Score names are exact; metadata keys come from the
@@ -815,7 +812,7 @@ def field_hints(store: Store, project: str, node: Optional[Node]) -> list[str]:
     scores = {n for n, _ in comp.score_names}
     md = {k for k, _ in comp.metadata_keys}
     notes: list[str] = []
-    for n in walk_nodes(node):
+    for n in (n for top in nodes for n in walk_nodes(top)):
         if not isinstance(n, Path) or len(n.parts) < 2 or not all(isinstance(p, str) for p in n.parts):
             continue
         root, rest = n.parts[0], ".".join(n.parts[1:])
@@ -838,11 +835,8 @@ def query_hints(store: Store, project: str, text: str) -> list[str]:
         q = parse_query(text)
     except QueryError:
         return []
-    nodes: list = [q.filter] + [i.expr for i in (*q.select, *q.dimensions, *q.measures, *q.sort)]
-    out: list[str] = []
-    for n in nodes:
-        out += field_hints(store, q.source_arg or project, n)
-    return list(dict.fromkeys(out))
+    exprs = [i.expr for i in (*q.select, *q.dimensions, *q.measures, *q.sort)]
+    return field_hints(store, q.source_arg or project, q.filter, *exprs)
 
 
 def _small(conn, pid: int) -> bool:

@@ -269,14 +269,14 @@ class TraceTimes:
 
 
 def _stored_times(conn: sqlite3.Connection, select: str, params: tuple, wanted: dict[str, str]):
-    """(root_span_id, created, wanted created) for the stored rows ``select`` finds among the
-    traces in ``wanted``, 500 ids a statement. ``select`` ends with ``root_span_id IN ({})``."""
+    """(stored created, wanted created) per trace that ``select`` finds among those in
+    ``wanted``, 500 ids a statement. ``select`` ends with ``root_span_id IN ({})``."""
     items = list(wanted.items())
     for i in range(0, len(items), 500):
         chunk = dict(items[i:i + 500])
         sql = select.format(", ".join("?" for _ in chunk))
         for root, created in conn.execute(sql, (*params, *chunk)):
-            yield root, created, chunk[root]
+            yield created, chunk[root]
 
 
 def record_trace_times(conn: sqlite3.Connection, pid: int, times: TraceTimes, before_rid: int,
@@ -287,14 +287,14 @@ def record_trace_times(conn: sqlite3.Connection, pid: int, times: TraceTimes, be
     if times.paired_lead is None:
         times.settle()
     lead = times.paired_lead or 0.0
-    for _, root_created, first_kid in _stored_times(
+    for root_created, first_kid in _stored_times(
         conn, "SELECT root_span_id, created FROM spans WHERE project_id = ? AND is_root = 1"
               " AND root_span_id IN ({})", (pid,), times.kids,
     ):
         if first_kid < root_created:
             lead = max(lead, _seconds_between(root_created, first_kid))
     if project_had_rows:
-        for _, first_kid, root_created in _stored_times(
+        for first_kid, root_created in _stored_times(
             conn, "SELECT root_span_id, min(created) FROM spans WHERE project_id = ? AND is_root = 0"
                   " AND rid <= ? AND root_span_id IN ({}) GROUP BY root_span_id", (pid, before_rid), times.roots,
         ):

@@ -70,8 +70,10 @@ class BtCommands(Provider):
                          "marked rows, or the current row"))
             for key, label, _ in app.batch_actions:
                 cmds.append((f"{label} (selection)", partial(logs.run_batch, key), "a batch action"))
-        trace = app.screen if type(app.screen).__name__ == "TraceScreen" else None
-        if trace is not None:
+        from tui.screens.trace import TraceScreen
+
+        trace = app.screen
+        if isinstance(trace, TraceScreen):
             cmds.append(("Copy span as Markdown", partial(trace.copy_as, "span-md"), "for a chat; OSC 52"))
             cmds.append(("Copy trace as Markdown", partial(trace.copy_as, "trace-md"), "for a chat; OSC 52"))
             cmds.append(("Copy span as JSON", partial(trace.copy_as, "span-json"), "OSC 52"))

@@ -282,12 +282,10 @@ def export_logs_cmd(
     with user_errors():
         if fmt not in ("jsonl", "csv"):
             raise UsageError(f"unknown format {fmt!r} (expected jsonl or csv)")
-        if traces and not filter_:
-            raise UsageError("--traces goes with --filter")
         if filter_ is not None and not filter_.strip():
             filter_ = None  # a blank filter is no filter, as in the TUI
-            if traces:
-                raise UsageError("--traces goes with a (non-blank) --filter")
+        if traces and not filter_:
+            raise UsageError("--traces goes with --filter")
         store = open_store(readonly=True)
         where, params, order = "", (), "s.rid"
         if filter_:
@@ -295,10 +293,7 @@ def export_logs_cmd(
 
             where, plist = filter_where(store, state.project, filter_, traces=traces)
             params, order = tuple(plist), "s.created, s.rid"
-            from store.query import query_hints
-
-            for hint in query_hints(store, state.project, filter_):
-                _note(f"note: {hint}")
+            _note_hints(store, filter_)
         total = count_spans(store, state.project) if (output and _progress_wanted() and not filter_) else None
         if output:
             if not Path(output).parent.is_dir():
@@ -352,10 +347,15 @@ def query(
         sys.stdout.flush()  # inside user_errors: a reader that went away (| head) is fine
         if res.truncated:
             _note(f"showing the first {len(res.rows)} rows; add a LIMIT to see more or fewer")
-        from store.query import query_hints
+        _note_hints(store, text)
 
-        for hint in query_hints(store, state.project, text):
-            _note(f"note: {hint}")
+
+def _note_hints(store, text: str) -> None:
+    """Near-miss names in a query or filter (`scores.factuality`): a note on stderr each."""
+    from store.query import query_hints
+
+    for hint in query_hints(store, state.project, text):
+        _note(f"note: {hint}")
 
 
 def _print_table(res) -> None:

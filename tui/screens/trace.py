@@ -279,13 +279,8 @@ class TraceScreen(Screen):
             self.query_one("#trace-status", Static).update(
                 Text(f"{exc} · press escape to go back", style="bold red"))
             return
-        info = self.info
-        dur = fmt_duration((info.end - info.start) if info.start is not None and info.end is not None else None)
-        self.query_one("#trace-status", Static).update(
-            Text(f"trace {info.root_span_id} · {info.spans} spans · {dur}"
-                 + (f" · {info.errors} with errors" if info.errors else ""), style="dim")
-        )
-        for n in roots_of(self.store, info):
+        self._update_status()
+        for n in roots_of(self.store, self.info):
             self._add_node(tree.root, n)
         tree.root.expand()
         first = tree.root.children[0] if tree.root.children else None
@@ -482,9 +477,10 @@ class TraceScreen(Screen):
         """After a find, n/p go from match to match (escape ends the find)."""
         self.match_i = (self.match_i + d) % len(self.matches)
         self.reveal(self.matches[self.match_i][1])
-        self._update_find_status()
+        self._update_status()
 
-    def _update_find_status(self) -> None:
+    def _update_status(self) -> None:
+        """The line above the tree: the trace's size and time, and the find in progress."""
         info = self.info
         if info is None:
             return
@@ -515,7 +511,7 @@ class TraceScreen(Screen):
         if self.matches:  # first escape ends a find
             self.matches, self.match_ids = [], set()
             self._relabel()
-            self._update_find_status()
+            self._update_status()
             return
         self.app.pop_screen()
 
@@ -548,7 +544,7 @@ class TraceScreen(Screen):
             self.match_ids = {sid for _, sid in self.matches}
             self.find_text, self.match_i = text, 0
             self._relabel()
-            self._update_find_status()
+            self._update_status()
             if not self.matches:
                 self.notify(f"nothing in this trace contains {text!r}", severity="warning")
                 return
