@@ -194,6 +194,22 @@ async def test_filter_bar_lists_completions_with_counts_and_right_accepts(app):
         assert screen.query_one("#filter-error").display is False
 
 
+async def test_tab_completion_keeps_order_with_keys_typed_fast(app):
+    """Keys arriving in one burst (SSH, tmux): tab completes before the keys behind it land."""
+    from textual import events
+
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_rows(pilot)
+        await wait_for(pilot, lambda: screen.suggester.fields, "completions loaded")
+        await pilot.press("slash")
+        burst = [*"scores.Fa", "tab", *" < 0.5", "enter"]
+        for key in burst:  # queued all at once, as a terminal delivers them
+            char = {"tab": "\t", "enter": "\r"}.get(key, key)
+            app.post_message(events.Key({" ": "space", "<": "less_than_sign", ".": "full_stop"}.get(key, key), char))
+        await wait_for(pilot, lambda: screen.filter_text == "scores.Factuality < 0.5", "the completed filter")
+        assert isinstance(app.screen, LogsScreen)
+
+
 async def test_plain_words_run_full_text_search(app):
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_rows(pilot)

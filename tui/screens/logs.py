@@ -78,16 +78,22 @@ class FilterSuggester(Suggester):
 
 
 class FilterInput(Input):
-    """The filter bar: tab (or →) takes the suggested completion; with none, tab moves on."""
+    """The filter bar: tab (or →) takes the suggested completion; with none, tab moves on.
 
-    BINDINGS = [Binding("tab", "complete", "Complete", show=False, id="filter.complete")]
+    Tab is handled as a key, in order with the typing, not as a binding: a binding's action
+    runs after keys already queued behind it, so `scores.Fa<tab> < 0.5<enter>` typed fast
+    (as over SSH) completed nothing and left the bar."""
 
-    def action_complete(self) -> None:
-        if self._suggestion and self.cursor_at_end and len(self._suggestion) > len(self.value):
-            self.value = self._suggestion
-            self.cursor_position = len(self.value)
-        else:
-            self.screen.focus_next()
+    async def _on_key(self, event) -> None:
+        if event.key == "tab" and self.cursor_at_end and isinstance(self.suggester, FilterSuggester):
+            found = self.suggester.candidates(self.value, limit=1)
+            if found:
+                event.stop()
+                event.prevent_default()
+                self.value = found[0][0]
+                self.cursor_position = len(self.value)
+                return
+        await super()._on_key(event)
 
 
 class LogsTable(RowTable):
