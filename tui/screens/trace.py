@@ -63,10 +63,12 @@ def waterfall(info: TraceInfo, node: SpanNode, width: int = BAR) -> Text:
     return t
 
 
-def node_label(info: TraceInfo, node: SpanNode, *, bar: int = BAR, found: bool = False) -> Text:
+def node_label(info: TraceInfo, node: SpanNode, *, bar: int = BAR, found: Optional[bool] = None) -> Text:
+    """``found``: None when no find is active; else whether this span matches (◆), with a
+    blank for the others so that the bars stay aligned."""
     t = Text()
-    if found:
-        t.append("◆", style="bold yellow")  # a match of the last find
+    if found is not None:
+        t.append("◆" if found else " ", style="bold yellow")
     t.append_text(waterfall(info, node, bar))
     # The error mark leads (a narrow tree cuts the end of the line; NO_COLOR hides red).
     t.append(" ! " if node.has_error else " ", style="bold red")
@@ -294,7 +296,7 @@ class TraceScreen(Screen):
     def _label(self, n: SpanNode) -> Text:
         # A narrow tree (80 columns) gives the names the room a 16-cell bar would take.
         bar = BAR if (self.app.size.width or 120) >= 110 else 8
-        return node_label(self.info, n, bar=bar, found=n.span_id in self.match_ids)
+        return node_label(self.info, n, bar=bar, found=(n.span_id in self.match_ids) if self.match_ids else None)
 
     def _add_node(self, parent: TreeNode, n: SpanNode) -> TreeNode:
         return parent.add(self._label(n), data={"node": n, "loaded": 0}, allow_expand=n.children > 0)
