@@ -110,9 +110,9 @@ COLUMNS = [
     ("name", "name", 18, 0),
     ("input", "input", None, 0),
     ("output", "output", None, 0),
-    ("scores", "scores", 18, 0),
+    ("scores", "scores", 20, 0),
     ("duration", "dur", 6, 0),
-    ("tokens", "tokens", 6, 96),
+    ("tokens", "tokens", 6, 110),
     ("cost", "cost", 7, 130),
     ("tags", "tags", 14, 150),
     ("error", "!", 1, 0),
@@ -208,8 +208,11 @@ class LogsScreen(Screen):
         cols = [c for c in COLUMNS if width >= c[3]]
         if width < 100:  # narrow: shorter time and name, so previews keep some room
             narrow = {"time": 11, "name": 12, "scores": 10}
-            cols = [(k, l, narrow.get(k, w), m) for k, l, w, m in cols]
-        return cols
+        elif width < 120:  # the previews are the point: the scores column gives way first
+            narrow = {"scores": 10}
+        else:
+            narrow = {}
+        return [(k, l, narrow.get(k, w), m) for k, l, w, m in cols]
 
     def _build_columns(self) -> None:
         table = self.query_one(LogsTable)
