@@ -1,6 +1,7 @@
 """Persistence and the query language. Knows nothing of Textual or litellm."""
 
-from .db import SCHEMA_VERSION, Store
-from .errors import InputError, NotFound, StoreError
+from .connection import Store
+from .errors import InputError, NotADatabase, NotFound, StoreError
+from .migrations import SCHEMA_VERSION
 
-__all__ = ["Store", "SCHEMA_VERSION", "StoreError", "InputError", "NotFound"]
+__all__ = ["Store", "SCHEMA_VERSION", "StoreError", "InputError", "NotFound", "NotADatabase"]

@@ -20,3 +20,12 @@ class InputError(StoreError):
 
 class NotFound(StoreError):
     pass
+
+
+class NotADatabase(StoreError):
+    """The file is not a SQLite database, or SQLite finds it damaged."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: not a bt-tui database ({reason})")

@@ -14,10 +14,10 @@ from typing import IO, Callable, Iterable, Iterator, Optional
 import orjson
 from pydantic import ValidationError
 
-from .db import Store
+from .connection import Store
 from .errors import InputError, StoreError
 from .models import SPAN_KEYS, SpanIn, now_iso
-from .db import secondary_indexes
+from .migrations import secondary_indexes
 from .spans import (
     index_new_rows,
     iter_export_lines,

@@ -35,7 +35,7 @@ from .btql import (
     walk_nodes,
 )
 from .compiler import AGGREGATES, Compiler, Val, fts_query, fts_words
-from .db import Store
+from .connection import Store
 from .errors import NotFound
 from .spans import _EXPORT_COLUMNS, max_lead, row_to_dict
 

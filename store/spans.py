@@ -11,7 +11,7 @@ from typing import Any, Iterable, Iterator, Optional
 
 import orjson
 
-from .db import Store
+from .connection import Store
 from .errors import InputError, NotFound, StoreError
 from .models import SPAN_KEYS, Comment, FeedbackIn, SpanIn, content_id, format_ts, now_iso
 

@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import orjson
 
-from .db import Store
+from .connection import Store
 from .errors import NotFound
 from .spans import _EXPORT_COLUMNS, row_to_dict
 

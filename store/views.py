@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .btql import parse_filter
-from .db import Store
+from .connection import Store
 from .models import now_iso
 from .spans import audit, project_id
 

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from helpers import assert_one_line_error, read_jsonl
-import store.db as sdb
+from store import connection, migrations
 from store import SCHEMA_VERSION, Store, StoreError
 from store.spans import get_span, list_projects
 
@@ -32,9 +32,9 @@ def _j(v):
 
 
 def make_v1_db(path) -> None:
-    conn = sdb.connect(path)
-    assert sdb.migrate(conn, target=1) == 0
-    assert sdb.schema_version(conn) == 1
+    conn = connection.connect(path)
+    assert migrations.migrate(conn, target=1) == 0
+    assert migrations.schema_version(conn) == 1
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     assert "spans" in names and "span_scores" not in names and "spans_fts" not in names
     conn.execute("INSERT INTO projects (id, name, created) VALUES (1, 'legacy', '2023-01-01T00:00:00.000000Z')")
@@ -60,7 +60,7 @@ def test_v1_database_is_upgraded_and_backfilled(db_path):
     store = Store(db_path)
     try:
         conn = store.conn
-        assert sdb.schema_version(conn) == SCHEMA_VERSION
+        assert migrations.schema_version(conn) == SCHEMA_VERSION
         assert conn.execute("SELECT count(*) FROM spans").fetchone()[0] == 3
         rid1 = conn.execute("SELECT rid FROM spans WHERE id = 'old-1'").fetchone()[0]
         rid2 = conn.execute("SELECT rid FROM spans WHERE id = 'old-2'").fetchone()[0]
@@ -169,10 +169,10 @@ def test_newer_database_cli_exit_2(db_path, run_cli, tmp_path):
 
 def test_migrate_twice_is_a_no_op(tmp_path):
     path = tmp_path / "m.db"
-    conn = sdb.connect(path)
-    assert sdb.migrate(conn) == 0
-    assert sdb.migrate(conn) == SCHEMA_VERSION
-    assert sdb.schema_version(conn) == SCHEMA_VERSION
+    conn = connection.connect(path)
+    assert migrations.migrate(conn) == 0
+    assert migrations.migrate(conn) == SCHEMA_VERSION
+    assert migrations.schema_version(conn) == SCHEMA_VERSION
     assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
     conn.close()
 
@@ -197,6 +197,39 @@ def test_fresh_schema_has_the_indexes_filters_and_sorts_rely_on(db_path):
         assert fts_config["automerge"] == 16 and fts_config["hashsize"] == 64 * 1024 * 1024
         assert "columnsize=0" in db["spans_fts"].schema.replace(" ", "")
         assert db.journal_mode == "wal"
-        assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] == sdb.BUSY_TIMEOUT_MS
+        assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] == connection.BUSY_TIMEOUT_MS
     finally:
         store.close()
+
+
+# --- files that are not (or no longer) bt-tui databases ---------------------------------------
+
+
+def test_a_text_file_is_not_a_database(tmp_path):
+    from store import NotADatabase
+
+    path = tmp_path / "notes.db"
+    path.write_text("not a database at all, just some text that is long enough\n" * 10)
+    for readonly in (False, True):
+        with pytest.raises(NotADatabase) as info:
+            Store(path, readonly=readonly)
+        assert isinstance(info.value, StoreError)
+        assert str(info.value) == f"{path}: not a bt-tui database (file is not a database)"
+        assert info.value.path == str(path)
+    assert path.read_text().startswith("not a database")  # untouched
+
+
+def test_a_damaged_database_is_a_store_error(tmp_path):
+    from store import NotADatabase
+
+    path = tmp_path / "damaged.db"
+    Store(path).close()
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    data[100:page] = b"\xff" * (page - 100)  # the schema page (after the file header) is garbage
+    path.write_bytes(bytes(data))
+    for readonly in (False, True):
+        with pytest.raises(NotADatabase) as info:
+            Store(path, readonly=readonly)
+        assert str(info.value).startswith(f"{path}: not a bt-tui database (")
+        assert "malformed" in info.value.reason

@@ -240,14 +240,15 @@ def test_lead_is_recorded_across_separate_writes_and_imports(tmp_path, first, se
 
 
 def test_migration_computes_the_lead_of_existing_rows(tmp_path):
-    import store.db as sdb
+    from store.connection import connect
+    from store.migrations import migrate
     from store import Store
     from store.spans import max_lead, span_params
     from store.models import SpanIn
 
     path = tmp_path / "v5.db"
-    conn = sdb.connect(path)
-    sdb.migrate(conn, target=5)
+    conn = connect(path)
+    migrate(conn, target=5)
     conn.execute("INSERT INTO projects (id, name, created) VALUES (1, 'default', '2025-01-01T00:00:00.000000Z')")
     from store.spans import write_spans
 

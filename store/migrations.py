@@ -1,30 +1,15 @@
-"""SQLite connection handling, schema and forward migrations.
+"""The schema and its forward migrations.
 
-One connection per thread (``Store.conn``), WAL journal, a generous busy timeout,
-and ``BEGIN IMMEDIATE`` for every read-then-write transaction (``Store.write()``),
-retried on SQLITE_BUSY so that users never see "database is locked".
+``MIGRATIONS[i]`` upgrades a database from version i to version i+1; ``schema_version`` says
+where a database is, ``migrate`` brings it up to date in one transaction.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import random
-import re
 import sqlite3
-import threading
-import time
-from pathlib import Path
-from typing import Iterator
 
 from .errors import StoreError
 
-_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)  # like FTS5's unicode61 tokenizer
-BUSY_TIMEOUT_MS = 60_000
-# How long a writer keeps retrying a transaction that could not get the lock.
-WRITE_RETRY_SECONDS = 600.0
-
-# --- migrations -----------------------------------------------------------------------------
 # Each entry upgrades the schema from version i to version i+1. Never edit a released entry:
 # add a new one. Version 1 is the core row store; version 2 adds the search index and the
 # score/tag side tables (with a backfill of rows written by version 1).
@@ -230,96 +215,12 @@ MIGRATIONS: list[str] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def _is_busy(exc: BaseException) -> bool:
-    msg = str(exc).lower()
-    return isinstance(exc, sqlite3.OperationalError) and (
-        "locked" in msg or "busy" in msg
+def newer_schema(version: int) -> StoreError:
+    """The error for a database made by a newer bt-tui."""
+    return StoreError(
+        f"database schema version {version} is newer than this bt-tui supports "
+        f"({SCHEMA_VERSION}); upgrade bt-tui to open it"
     )
-
-
-def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open one connection with our pragmas. Autocommit mode: transactions are explicit."""
-    path = str(path)
-    if readonly:
-        if path != ":memory:" and not Path(path).exists():
-            raise StoreError(f"{path}: no such database")
-        uri = Path(path).resolve().as_uri() + "?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-    else:
-        new = path == ":memory:" or not Path(path).exists() or Path(path).stat().st_size == 0
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        if new:
-            # Spans are ~1 KB: 8 KB pages hold several per page (measured: ~20% faster import).
-            conn.execute("PRAGMA page_size = 8192")
-    register_functions(conn)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA cache_size = -65536")  # 64 MB page cache
-    conn.execute("PRAGMA temp_store = MEMORY")
-    conn.execute("PRAGMA mmap_size = 268435456")
-    if not readonly:
-        _retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
-        conn.execute("PRAGMA synchronous = NORMAL")
-    return conn
-
-
-class _Percentile:
-    """percentile(x, p): linear interpolation between closest ranks (like numpy's default)."""
-
-    def __init__(self) -> None:
-        self.values: list[float] = []
-        self.p = 0.5
-
-    def step(self, value, p) -> None:
-        if value is not None and not isinstance(value, (str, bytes)):
-            self.values.append(float(value))
-        if p is not None:
-            self.p = float(p)
-
-    def finalize(self):
-        if not self.values:
-            return None
-        v = sorted(self.values)
-        k = (len(v) - 1) * self.p
-        lo = int(k)
-        hi = min(lo + 1, len(v) - 1)
-        return v[lo] + (v[hi] - v[lo]) * (k - lo)
-
-
-def _words(text, words) -> int:
-    """Whole-word, case-insensitive: does ``text`` contain every word of ``words``?"""
-    if text is None or words is None:
-        return 0
-    hay = {w.casefold() for w in _WORD_RE.findall(str(text))}
-    return int(all(w.casefold() in hay for w in _WORD_RE.findall(str(words))))
-
-
-def register_functions(conn: sqlite3.Connection) -> None:
-    conn.create_function("bt_words", 2, _words, deterministic=True)
-    conn.create_aggregate("bt_percentile", 2, _Percentile)
-
-
-def _retry(fn, deadline: float | None = None):
-    deadline = deadline or (time.monotonic() + WRITE_RETRY_SECONDS)
-    delay = 0.01
-    while True:
-        try:
-            return fn()
-        except sqlite3.OperationalError as exc:
-            if not _is_busy(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(delay + random.random() * delay)
-            delay = min(delay * 2, 0.5)
-
-
-def secondary_indexes(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
-    """(name, CREATE sql) of the indexes a bulk load may drop and rebuild in one transaction."""
-    return conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-        (table,),
-    ).fetchall()
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -333,31 +234,25 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 
 def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
-    """Bring the database up to ``target``. Returns the version it started at."""
-
-    def run() -> int:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            current = schema_version(conn)
-            if current > SCHEMA_VERSION:
-                raise StoreError(
-                    f"database schema version {current} is newer than this bt-tui supports "
-                    f"({SCHEMA_VERSION}); upgrade bt-tui to open it"
-                )
-            if current == 0:
-                conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-                conn.execute("INSERT INTO schema_version (version) VALUES (0)")
-            for version in range(current, target):
-                for stmt in _split_sql(MIGRATIONS[version]):
-                    conn.execute(stmt)
-                conn.execute("UPDATE schema_version SET version = ?", (version + 1,))
-            conn.execute("COMMIT")
-            return current
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
-    return _retry(run)
+    """Bring the database up to ``target`` in one ``BEGIN IMMEDIATE`` transaction. Returns the
+    version it started at. A busy database raises; ``Store`` retries (``retry_busy``)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = schema_version(conn)
+        if current > SCHEMA_VERSION:
+            raise newer_schema(current)
+        if current == 0:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            conn.execute("INSERT INTO schema_version (version) VALUES (0)")
+        for version in range(current, target):
+            for stmt in _split_sql(MIGRATIONS[version]):
+                conn.execute(stmt)
+            conn.execute("UPDATE schema_version SET version = ?", (version + 1,))
+        conn.execute("COMMIT")
+        return current
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _split_sql(script: str) -> list[str]:
@@ -374,101 +269,9 @@ def _split_sql(script: str) -> list[str]:
     return out
 
 
-class Store:
-    """A database file: hands each thread its own connection, runs migrations once."""
-
-    def __init__(self, path: str | os.PathLike, *, readonly: bool = False, migrate_db: bool = True):
-        self.path = str(path)
-        self.readonly = readonly
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        if readonly:
-            conn = self.conn
-            v = schema_version(conn)
-            if v > SCHEMA_VERSION:
-                raise StoreError(
-                    f"database schema version {v} is newer than this bt-tui supports "
-                    f"({SCHEMA_VERSION}); upgrade bt-tui to open it"
-                )
-            if v < SCHEMA_VERSION and os.access(self.path, os.W_OK):
-                # An older database: upgrade it once through a writable connection.
-                wconn = connect(self.path)
-                try:
-                    migrate(wconn)
-                finally:
-                    wconn.close()
-                v = schema_version(conn)
-            if v < SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path}: database schema version {v} needs an upgrade; "
-                    "open it once with a writable command (e.g. `bt-tui projects`)"
-                )
-        elif migrate_db:
-            migrate(self.conn)
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = connect(self.path, readonly=self.readonly)
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
-        return conn
-
-    @property
-    def db(self):
-        """sqlite-utils over this thread's connection: introspection and the small, read-side
-        queries (projects, views, audit). The hot paths (bulk import, pages of the logs, export)
-        use the connection directly, and writes go through ``write()``: sqlite-utils' own
-        inserts commit through ``with conn:``, which would end our ``BEGIN IMMEDIATE`` early.
-        Imported on first use (~75 ms) so the CLI's fast paths never pay for it."""
-        import sqlite_utils
-
-        db = getattr(self._local, "db", None)
-        if db is None or db.conn is not self.conn:
-            db = sqlite_utils.Database(self.conn, recursive_triggers=False, execute_plugins=False)
-            self._local.db = db
-        return db
-
-    @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A ``BEGIN IMMEDIATE`` transaction; busy errors at BEGIN are retried with backoff.
-
-        The body must not be retried automatically (it may have side effects), so only
-        acquiring the write lock is retried; once held, the transaction cannot hit BUSY.
-        """
-        if self.readonly:
-            raise StoreError("database opened read-only")
-        conn = self.conn
-        _retry(lambda: conn.execute("BEGIN IMMEDIATE"))
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
-            _retry(lambda: conn.execute("COMMIT"))
-
-    def release_thread(self) -> None:
-        """Close and forget the calling thread's connection (worker threads call this when
-        done, so short-lived threads do not pile up connections)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            return
-        self._local.conn = None
-        self._local.db = None
-        with self._lock:
-            if conn in self._all:
-                self._all.remove(conn)
-        with contextlib.suppress(Exception):
-            conn.close()
-
-    def close(self) -> None:
-        with self._lock:
-            for c in self._all:
-                with contextlib.suppress(Exception):
-                    c.close()
-            self._all.clear()
-        self._local = threading.local()
+def secondary_indexes(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
+    """(name, CREATE sql) of the indexes a bulk load may drop and rebuild in one transaction."""
+    return conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        (table,),
+    ).fetchall()
