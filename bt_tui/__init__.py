@@ -61,7 +61,8 @@ class Logger:
         are added, ``expected`` replaces its expected (``expected=None`` clears it),
         ``metadata`` merges, ``comment`` is added with ``author`` (default: the OS user).
         Every change is recorded in the audit table."""
-        from store.spans import apply_feedback, default_author
+        from store.audit import default_author
+        from store.feedback import apply_feedback
 
         fb = _validated(FeedbackIn, scores=scores or {}, expected=None if expected is _UNSET else expected,
                         has_expected=expected is not _UNSET, comment=comment, tags=tags or [],

@@ -1,34 +1,29 @@
-"""Native JSONL (and CSV export) of spans, streaming in both directions."""
+"""Native JSONL import of spans, streaming (the export side is store/export.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import multiprocessing
 import os
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import IO, Callable, Iterable, Iterator, Optional
+from typing import IO, Callable, Iterator, Optional
 
 import orjson
 from pydantic import ValidationError
 
 from .connection import Store
 from .errors import InputError, StoreError
-from .models import SPAN_KEYS, SpanIn, now_iso
 from .migrations import secondary_indexes
+from .models import SpanIn, now_iso
+from .projects import project_id
 from .spans import (
-    index_new_rows,
-    iter_export_lines,
-    iter_export_rows,
     TraceTimes,
+    index_new_rows,
     max_rid,
     project_has_rows,
-    project_id,
     record_trace_times,
-    row_to_json_line,
-    span_params,
+    span_record,
     write_spans,
 )
 
@@ -138,7 +133,7 @@ def _parse_batches(stream, pid, label, skip_invalid, import_time, out) -> None:
             read_bytes += len(line)
             try:
                 span = validate(line)
-                params = span_params(pid, span, line, import_time)
+                params = span_record(pid, span, line, import_time)
             except (ValidationError, InputError, ValueError, OverflowError, TypeError) as exc:
                 if isinstance(exc, ValidationError):
                     reason = validation_reason(exc)
@@ -331,65 +326,3 @@ def import_jsonl(
     result.imported = imported
     result.new = new
     return result
-
-
-def write_jsonl(lines: Iterable[str], out: IO[str], progress: Optional[Callable[[int], None]] = None) -> int:
-    n = 0
-    buf: list[str] = []
-    for line in lines:
-        buf.append(line)
-        n += 1
-        if len(buf) >= 2000:
-            out.write("\n".join(buf) + "\n")
-            buf.clear()
-            if progress:
-                progress(2000)
-    if buf:
-        out.write("\n".join(buf) + "\n")
-        if progress:
-            progress(len(buf))
-    return n
-
-
-def write_csv(rows: Iterable[tuple], out: IO[str], progress: Optional[Callable[[int], None]] = None) -> int:
-    """CSV with the span keys as columns; nested values as JSON text, strings as themselves."""
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(SPAN_KEYS)
-    n = 0
-    for r in rows:
-        d = orjson.loads(row_to_json_line(r))
-        w.writerow([_cell(d[k]) for k in SPAN_KEYS])
-        n += 1
-        if progress and n % 2000 == 0:
-            progress(2000)
-    if progress:
-        progress(n % 2000)
-    return n
-
-
-def _cell(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, str):
-        return v
-    return orjson.dumps(v).decode()
-
-
-def export_logs(
-    store: Store,
-    project: str,
-    out: IO[str],
-    *,
-    fmt: str = "jsonl",
-    where: str = "",
-    params: tuple = (),
-    order: str = "s.rid",
-    progress: Optional[Callable[[int], None]] = None,
-) -> int:
-    if fmt == "jsonl":
-        lines = iter_export_lines(store, project, where=where, params=params, order=order)
-        return write_jsonl(lines, out, progress)
-    if fmt == "csv":
-        rows = iter_export_rows(store, project, where=where, params=params, order=order)
-        return write_csv(rows, out, progress)
-    raise InputError(f"unknown export format {fmt!r} (expected jsonl or csv)")

@@ -136,6 +136,12 @@ def content_id(raw: bytes | str) -> str:
     return "row-" + hashlib.sha1(raw.strip()).hexdigest()[:24]
 
 
+def comment_id(row_id: str, c: Comment) -> str:
+    """A stable id for a comment that arrived without one (re-imports do not duplicate it)."""
+    h = hashlib.sha1(f"{row_id}\x00{c.author}\x00{c.created}\x00{c.text}".encode()).hexdigest()
+    return "c-" + h[:20]
+
+
 class FeedbackIn(BaseModel):
     """`bt-tui feedback` / `log_feedback`: merged into an existing row."""
 

@@ -37,7 +37,8 @@ from .btql import (
 from .compiler import AGGREGATES, Compiler, Val, fts_query, fts_words
 from .connection import Store
 from .errors import NotFound
-from .spans import _EXPORT_COLUMNS, max_lead, row_to_dict
+from .export import EXPORT_LINE
+from .projects import max_lead
 
 PAGE = 50
 
@@ -108,6 +109,14 @@ def interpret(text: str) -> Filter:
         Compiler(text, 0).where(node)  # an unknown function or field says so, with its column
         raise QueryError("expected a condition, like scores.accuracy > 0.5", 0, text)
     return Filter(text=text, mode="search", words=words, note="not a condition: searched the words")
+
+
+def expression_filter(text: str) -> Filter:
+    """The text as a filter expression, no full-text fallback (`export logs --filter`): a
+    bad one raises ``QueryError``; blank text is everything."""
+    if not text.strip():
+        return Filter(text=text)
+    return Filter(text=text, mode="filter", node=parse_filter(text))
 
 
 def check_filter(text: str) -> Filter:
@@ -269,7 +278,8 @@ def _project_id(store: Store, project: str) -> Optional[int]:
     return row[0] if row else None
 
 
-def _filter_sql(c: Compiler, flt: Filter, alias: str) -> str:
+def filter_sql(c: Compiler, flt: Filter, alias: str) -> str:
+    """The filter as SQL over ``alias`` (a condition; "1" for everything)."""
     saved = c.alias
     c.alias = alias
     try:
@@ -369,17 +379,17 @@ class LogsQuery:
         if c.probe and self.sort == "created":
             hint = " INDEXED BY spans_created" if self.shape == "spans" else " INDEXED BY spans_roots_created"
         if self.shape == "spans":
-            return f"FROM spans s{hint} WHERE s.project_id = {p} AND {_filter_sql(c, self.filter, 's')}", "s"
+            return f"FROM spans s{hint} WHERE s.project_id = {p} AND {filter_sql(c, self.filter, 's')}", "s"
         if self.filter.mode == "all":
             return f"FROM spans r WHERE r.project_id = {p} AND r.is_root = 1", "r"
         if c.probe:
-            inner = _filter_sql(c, self.filter, "s")
+            inner = filter_sql(c, self.filter, "s")
             return (
                 f"FROM spans r{hint} WHERE r.project_id = {p} AND r.is_root = 1 AND EXISTS (SELECT 1 FROM spans s"
                 f" WHERE s.project_id = r.project_id AND s.root_span_id = r.root_span_id AND {inner})",
                 "r",
             )
-        inner = _filter_sql(c, self.filter, "s")
+        inner = filter_sql(c, self.filter, "s")
         return (
             f"FROM spans r WHERE r.project_id = {p} AND r.is_root = 1 AND r.root_span_id IN"
             f" (SELECT s.root_span_id FROM spans s WHERE s.project_id = {p} AND {inner})",
@@ -495,57 +505,10 @@ class LogsQuery:
                 r.metrics = {**r.metrics, "estimated_cost": cost}
 
     def count(self) -> int:
-        pid = _project_id(self.store, self.project)
-        if pid is None:
-            return 0
-        c = Compiler(self.filter.text, pid)
-        if self.shape == "traces" and self.filter.mode != "all":
-            # Traces with a matching span (roots are 1:1 with traces).
-            p = c.p(pid)
-            inner = _filter_sql(c, self.filter, "s")
-            sql = f"SELECT count(DISTINCT s.root_span_id) FROM spans s WHERE s.project_id = {p} AND {inner}"
-        else:
-            base, a = self._base(c, pid)
-            sql = f"SELECT count(*) {base}"
-        try:
-            return self.store.conn.execute(sql, c.params).fetchone()[0]
-        except sqlite3.OperationalError as exc:
-            raise sql_error(exc, self.filter.text) from None
+        """Rows (spans) or traces (traces) this view has."""
+        from .selection import Selection, count_selection
 
-    def export_where(self) -> tuple[str, list]:
-        """(WHERE fragment over alias ``s``, params) selecting every span this view shows
-        (for traces: every span of the matching traces)."""
-        pid = _project_id(self.store, self.project)
-        c = Compiler(self.filter.text, pid or -1)
-        if self.shape == "spans":
-            return _filter_sql(c, self.filter, "s"), c.params
-        inner = _filter_sql(c, self.filter, "s2")
-        return (
-            f"s.root_span_id IN (SELECT s2.root_span_id FROM spans s2 WHERE s2.project_id = {c.p(pid)} AND {inner})",
-            c.params,
-        )
-
-
-def filter_where(store: Store, project: str, text: str, *, traces: bool = False) -> tuple[str, list]:
-    """A WHERE fragment (alias ``s``) and params for `export logs --filter` (strict: no fallback
-    to full-text search; a bad filter raises ``QueryError``)."""
-    pid = _project_id(store, project)
-    if pid is None:
-        raise NotFound(f"no project named {project!r}")
-    node = parse_filter(text)
-    c = Compiler(text, pid, alias="s2")
-    inner = c.where(node)
-    if not traces:
-        c2 = Compiler(text, pid, alias="s")
-        where, params = c2.where(node), c2.params
-    else:
-        where = f"s.root_span_id IN (SELECT s2.root_span_id FROM spans s2 WHERE s2.project_id = {c.p(pid)} AND {inner})"
-        params = c.params
-    try:  # let SQLite's parser see it now, so its limits surface as a QueryError, not mid-export
-        store.conn.execute(f"EXPLAIN SELECT 1 FROM spans s WHERE {where}", params).fetchone()
-    except sqlite3.OperationalError as exc:
-        raise sql_error(exc, text) from None
-    return where, params
+        return count_selection(self.store, Selection(self.project, self.text, self.shape))
 
 
 # --- full queries (`bt-tui query`) -----------------------------------------------------------
@@ -637,8 +600,8 @@ def _run_query(store: Store, text: str, default_project: str, now: Optional[date
         limit = DEFAULT_LIMIT
     if q.star or not q.select:
         order = _order_by(c, q, [], default="s.created DESC, s.rid DESC")
-        sql = f"SELECT {_EXPORT_COLUMNS} FROM spans s WHERE {where}{order} LIMIT {c.p(limit + 1)}"
-        dicts = [row_to_dict(r) for r in store.conn.execute(sql, c.params)]
+        sql = f"SELECT {EXPORT_LINE} FROM spans s WHERE {where}{order} LIMIT {c.p(limit + 1)}"
+        dicts = [orjson.loads(line) for (line,) in store.conn.execute(sql, c.params)]
         truncated = len(dicts) > limit and not explicit_limit
         dicts = dicts[:limit]
         columns = list(dicts[0].keys()) if dicts else ["id", "created", "input", "output"]
@@ -842,29 +805,3 @@ def query_hints(store: Store, project: str, text: str) -> list[str]:
 def _small(conn, pid: int) -> bool:
     return conn.execute("SELECT count(*) FROM (SELECT 1 FROM spans WHERE project_id = ? LIMIT 200001)", (pid,)).fetchone()[0] <= 200000
 
-
-def iter_filtered_rows(store: Store, project: str, where: str, params: list) -> Iterator[tuple]:
-    from .spans import iter_export_rows
-
-    yield from iter_export_rows(store, project, where=where, params=tuple(params), order="s.created, s.rid")
-
-
-def matching_ids(store: Store, project: str, text: str, shape: str = "traces", batch: int = 5000) -> Iterator[str]:
-    """Row ids of everything a view shows (for "mark all" batch actions): for the traces
-    shape, every span of each matching trace; streamed, never all in memory at once."""
-    lq = LogsQuery(store, project, text, shape=shape)
-    where, params = lq.export_where()
-    pid = _project_id(store, project)
-    if pid is None:
-        return
-    if shape == "traces" and lq.filter.mode == "all":
-        where, params = "1", []
-    cur = store.conn.execute(
-        f"SELECT s.id FROM spans s WHERE s.project_id = ?{len(params) + 1} AND ({where})", (*params, pid)
-    )
-    while True:
-        rows = cur.fetchmany(batch)
-        if not rows:
-            return
-        for (i,) in rows:
-            yield i

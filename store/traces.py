@@ -10,7 +10,8 @@ import orjson
 
 from .connection import Store
 from .errors import NotFound
-from .spans import _EXPORT_COLUMNS, row_to_dict
+from .export import EXPORT_LINE
+from .projects import project_id
 
 
 @dataclass
@@ -45,15 +46,8 @@ class SpanNode:
         return self.end - self.start
 
 
-def _pid(store: Store, project: str) -> int:
-    row = store.conn.execute("SELECT id FROM projects WHERE name = ?", (project,)).fetchone()
-    if not row:
-        raise NotFound(f"no project named {project!r}")
-    return row[0]
-
-
 def trace_info(store: Store, project: str, root_span_id: str) -> TraceInfo:
-    pid = _pid(store, project)
+    pid = project_id(store, project, create=False)
     row = store.conn.execute(
         "SELECT min(start_ts), max(end_ts), count(*), sum(error IS NOT NULL),"
         " max(CASE WHEN is_root = 1 THEN rid END)"
@@ -99,10 +93,10 @@ def children_of(store: Store, info: TraceInfo, span_id: str, limit: int = 500, o
 
 
 def span_by_rid(store: Store, rid: int) -> dict:
-    row = store.conn.execute(f"SELECT {_EXPORT_COLUMNS} FROM spans s WHERE s.rid = ?", (rid,)).fetchone()
+    row = store.conn.execute(f"SELECT {EXPORT_LINE} FROM spans s WHERE s.rid = ?", (rid,)).fetchone()
     if not row:
         raise NotFound(f"span {rid} is gone")
-    return row_to_dict(row)
+    return orjson.loads(row[0])
 
 
 def rid_of(store: Store, info: TraceInfo, row_id: str) -> int:
@@ -116,11 +110,11 @@ def rid_of(store: Store, info: TraceInfo, row_id: str) -> int:
 
 def trace_spans(store: Store, info: TraceInfo, limit: int = 20000) -> list[dict]:
     rows = store.conn.execute(
-        f"SELECT {_EXPORT_COLUMNS} FROM spans s WHERE s.project_id = ? AND s.root_span_id = ?"
+        f"SELECT {EXPORT_LINE} FROM spans s WHERE s.project_id = ? AND s.root_span_id = ?"
         f" ORDER BY s.start_ts, s.rid LIMIT ?",
         (info.project_id, info.root_span_id, limit),
     ).fetchall()
-    return [row_to_dict(r) for r in rows]
+    return [orjson.loads(r[0]) for r in rows]
 
 
 def find_in_trace(store: Store, info: TraceInfo, text: str, limit: int = 500) -> list[tuple[int, str]]:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from .btql import parse_filter
 from .connection import Store
 from .models import now_iso
-from .spans import audit, project_id
+from .audit import audit
+from .projects import project_id
 
 
 @dataclass(frozen=True)
@@ -60,13 +61,3 @@ def save_view(store: Store, project: str, name: str, filter_text: str, shape: st
         audit(conn, pid, "view", name, "filter", author, before[0] if before else None, filter_text)
     return View(name, filter_text, shape, False, author)
 
-
-def delete_view(store: Store, project: str, name: str, author: str) -> bool:
-    pid = project_id(store, project)
-    with store.write() as conn:
-        row = conn.execute("SELECT filter FROM views WHERE project_id = ? AND name = ?", (pid, name)).fetchone()
-        if not row:
-            return False
-        conn.execute("DELETE FROM views WHERE project_id = ? AND name = ?", (pid, name))
-        audit(conn, pid, "view", name, "filter", author, row[0], None)
-    return True

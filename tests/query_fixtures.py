@@ -32,7 +32,8 @@ import pytest
 import store
 from store.models import FeedbackIn, format_ts, normalize_ts
 from store.query import LogsQuery
-from store.spans import apply_feedback, log_spans
+from store.feedback import apply_feedback
+from store.spans import log_spans
 
 PROJECT = "p"
 ALL = frozenset({"a0", "a1", "a2", "b0", "b1", "c0", "d0", "d1", "e0", "f0", "f1"})

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 import bt_tui
-from store.spans import audit_log, get_span
+from store.audit import audit_log
+from store.export import get_span
 
 
 @pytest.fixture

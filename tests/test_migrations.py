@@ -10,7 +10,8 @@ import pytest
 from helpers import assert_one_line_error, read_jsonl
 from store import connection, migrations
 from store import SCHEMA_VERSION, Store, StoreError
-from store.spans import get_span, list_projects
+from store.export import get_span
+from store.projects import list_projects
 
 V1_ROWS = [
     # (id, span_id, root, parent, span_parents, is_root, created, name, type, start, end,
@@ -103,7 +104,7 @@ def test_upgraded_rows_take_part_in_updates(db_path):
     """After the upgrade the triggers keep old rows' side tables and index in step."""
     make_v1_db(db_path)
     from store.models import FeedbackIn
-    from store.spans import apply_feedback
+    from store.feedback import apply_feedback
 
     store = Store(db_path)
     try:

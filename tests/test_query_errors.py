@@ -3,6 +3,7 @@ search), hostile input (never changes the database, never crashes) and the read-
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -11,8 +12,8 @@ import store
 from query_fixtures import ALL, PROJECT, ROOT_OF_TRACE, TRACE_OF, corpus  # noqa: F401
 from store.btql import MAX_QUERY_CHARS, QueryError, parse_filter, parse_query
 from store.errors import NotFound, StoreError
-from store.query import LogsQuery, filter_where, interpret, run_query
-from store.spans import iter_export_rows
+from store.query import LogsQuery, interpret, run_query
+from store.selection import Selection, export_selection
 
 # --- error messages, columns and carets --------------------------------------------------------
 
@@ -156,7 +157,7 @@ def test_search_mode_is_whole_word_full_text(corpus, text, expected):
 def test_search_mode_is_not_a_valid_export_filter(corpus):
     # `export logs --filter` is strict: plain words are not a filter.
     with pytest.raises(QueryError):
-        filter_where(corpus.store, PROJECT, "refund")
+        export_selection(corpus.store, Selection(PROJECT, "refund", "spans", strict=True))  # before any line
 
 
 def test_search_for_a_word_with_an_underscore(corpus):
@@ -325,12 +326,12 @@ def _run_everywhere(corpus, text, expected) -> None:
         want = set(expected) if shape == "spans" else {ROOT_OF_TRACE[TRACE_OF[i]] for i in expected}
         assert got == want, (text[:80], shape)
     try:
-        where, params = _no_crash(f"{text[:60]!r} (export filter)", lambda: filter_where(corpus.store, PROJECT, text))
+        lines = _no_crash(f"{text[:60]!r} (export filter)",
+                          lambda: export_selection(corpus.store, Selection(PROJECT, text, "spans", strict=True)))
     except QueryError:
         return
     assert expected != QE
-    got = _no_crash(f"{text[:60]!r} (export)", lambda: {
-        r[1] for r in iter_export_rows(corpus.store, PROJECT, where=where, params=tuple(params))})
+    got = _no_crash(f"{text[:60]!r} (export)", lambda: {json.loads(line)["id"] for line in lines})
     assert got == set(expected)
 
 
@@ -385,7 +386,8 @@ def test_hostile_project_names_are_just_names(corpus):
 def test_read_only_store_runs_queries_and_refuses_writes(corpus):
     from store.models import FeedbackIn
     from store.query import completions
-    from store.spans import apply_feedback, log_spans
+    from store.feedback import apply_feedback
+    from store.spans import log_spans
 
     before = _db_state(corpus)
     ro = store.Store(corpus.path, readonly=True)
@@ -397,8 +399,8 @@ def test_read_only_store_runs_queries_and_refuses_writes(corpus):
         res = run_query(ro, "select: id | filter: name = 'agent'", PROJECT)
         assert res.rows == [["d0"]]
         assert dict(completions(ro, PROJECT).tags)["triage"] == 4
-        where, params = filter_where(ro, PROJECT, "name = 'agent'")
-        assert [r[1] for r in iter_export_rows(ro, PROJECT, where=where, params=tuple(params))] == ["d0"]
+        lines = export_selection(ro, Selection(PROJECT, "name = 'agent'", "spans", strict=True))
+        assert [json.loads(line)["id"] for line in lines] == ["d0"]
 
         with pytest.raises(StoreError):
             log_spans(ro, PROJECT, [{"id": "zz", "span_id": "zz", "root_span_id": "zz"}])

@@ -3,20 +3,20 @@ semantics, paths, time, functions and the Braintrust documentation examples, eac
 exact set of rows it must return.
 
 Every case is checked three ways: the spans page (probe plan), count() and the strict export
-filter (`filter_where`, the set-membership plan); and the traces shape must return exactly the
+filter (`export_selection` of a strict Selection, the set-membership plan); and the traces shape must return exactly the
 roots of the traces that have a matching span.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 
 from query_fixtures import ALL, PROJECT, ROOT_OF_TRACE, ROOTS, TRACE_OF, corpus  # noqa: F401
 from store.btql import QueryError
-from store.query import filter_where
-from store.spans import iter_export_rows
+from store.selection import Selection, export_selection
 
 
 def S(*ids: str) -> frozenset:
@@ -299,8 +299,8 @@ def _all_spans_of_traces(ids) -> set:
 
 
 def _export_ids(corpus, text: str, traces: bool = False) -> list:
-    where, params = filter_where(corpus.store, PROJECT, text, traces=traces)
-    return [r[1] for r in iter_export_rows(corpus.store, PROJECT, where=where, params=tuple(params))]
+    sel = Selection(PROJECT, text, "traces" if traces else "spans", strict=True)
+    return [json.loads(line)["id"] for line in export_selection(corpus.store, sel)]
 
 
 def _check(corpus, text: str, expected: frozenset) -> None:

@@ -200,7 +200,7 @@ def _first_page_roots(store, project="default") -> list[str]:
 ], ids=["root-first", "root-last"])
 def test_traces_page_finds_a_trace_whose_matching_span_precedes_its_root_in_one_write(tmp_path, order):
     from store import Store
-    from store.spans import max_lead
+    from store.projects import max_lead
 
     rows = _skew_rows()
     store = Store(tmp_path / "skew.db")
@@ -220,7 +220,7 @@ def test_lead_is_recorded_across_separate_writes_and_imports(tmp_path, first, se
     from helpers import write_jsonl
     from store import Store
     from store.jsonl import import_jsonl
-    from store.spans import max_lead
+    from store.projects import max_lead
 
     rows = _skew_rows()
     for how in ("log", "import"):
@@ -243,7 +243,8 @@ def test_migration_computes_the_lead_of_existing_rows(tmp_path):
     from store.connection import connect
     from store.migrations import migrate
     from store import Store
-    from store.spans import max_lead, span_params
+    from store.projects import max_lead
+    from store.spans import span_record
     from store.models import SpanIn
 
     path = tmp_path / "v5.db"
@@ -253,7 +254,7 @@ def test_migration_computes_the_lead_of_existing_rows(tmp_path):
     from store.spans import write_spans
 
     conn.execute("BEGIN")
-    write_spans(conn, 1, [(span_params(1, SpanIn.model_validate(r)), None) for r in _skew_rows().values()])
+    write_spans(conn, 1, [(span_record(1, SpanIn.model_validate(r)), None) for r in _skew_rows().values()])
     conn.execute("COMMIT")
     conn.close()
     store = Store(path)

@@ -13,7 +13,10 @@ from textual.command import CommandPalette
 import tui.screens.logs as logs_mod
 from store import Store
 from store.query import LogsQuery
-from store.spans import audit_log, get_span, list_projects, log_spans
+from store.audit import audit_log
+from store.export import get_span
+from store.projects import list_projects
+from store.spans import log_spans
 from store.views import list_views
 from tui.app import BtTuiApp
 from tui.format import fmt_time

@@ -11,7 +11,9 @@ import orjson
 import pytest
 
 from store import Store
-from store.spans import audit_log, get_span, log_spans
+from store.audit import audit_log
+from store.export import get_span
+from store.spans import log_spans
 from tui.app import BtTuiApp
 from tui.screens.dialogs import HelpScreen, MenuScreen, PromptScreen
 from tui.screens.logs import LogsScreen

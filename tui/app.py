@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from store import Store
-from store.spans import list_projects
+from store.projects import list_projects
 from tui import config
 from tui.screens.dialogs import HelpScreen, MenuScreen
 

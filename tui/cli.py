@@ -186,7 +186,7 @@ def demo(
     with user_errors():
         path = Path(state.db) if state.db else (Path(os.environ["BT_TUI_DB"]) if os.environ.get("BT_TUI_DB") else demo_db_path())
         store = Store(path)
-        from store.spans import list_projects
+        from store.projects import list_projects
 
         existing = {p.name: p.spans for p in list_projects(store)}
         if not existing.get(state.project):
@@ -276,8 +276,7 @@ def export_logs_cmd(
     traces: bool = typer.Option(False, "--traces", help="With --filter: every span of each trace that has a matching span."),
 ) -> None:
     """Export the project's logs (every span, in insertion order; with --filter, in time order)."""
-    from store.jsonl import export_logs
-    from store.spans import count_spans
+    from store.export import count_spans, iter_export_lines, write_export
 
     with user_errors():
         if fmt not in ("jsonl", "csv"):
@@ -287,13 +286,14 @@ def export_logs_cmd(
         if traces and not filter_:
             raise UsageError("--traces goes with --filter")
         store = open_store(readonly=True)
-        where, params, order = "", (), "s.rid"
         if filter_:
-            from store.query import filter_where
+            from store.selection import Selection, export_selection
 
-            where, plist = filter_where(store, state.project, filter_, traces=traces)
-            params, order = tuple(plist), "s.created, s.rid"
+            sel = Selection(state.project, filter_, "traces" if traces else "spans", strict=True)
+            lines = export_selection(store, sel)  # a bad filter or project fails here, before any output
             _note_hints(store, filter_)
+        else:
+            lines = iter_export_lines(store, state.project)  # every span, in insertion order
         total = count_spans(store, state.project) if (output and _progress_wanted() and not filter_) else None
         if output:
             if not Path(output).parent.is_dir():
@@ -303,14 +303,14 @@ def export_logs_cmd(
             tmp = Path(output).with_name(Path(output).name + ".part")
             try:
                 with open(tmp, "w", encoding="utf-8", newline="") as out, progress_bar("exporting", total, unit="rows") as adv:
-                    n = export_logs(store, state.project, out, fmt=fmt, where=where, params=params, order=order, progress=adv)
+                    n = write_export(lines, out, fmt=fmt, progress=adv)
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
             tmp.replace(output)
             _note(f"exported {n} spans to {output}")
         else:
-            export_logs(store, state.project, sys.stdout, fmt=fmt, where=where, params=params, order=order)
+            write_export(lines, sys.stdout, fmt=fmt)
             sys.stdout.flush()
 
 
@@ -441,7 +441,8 @@ def feedback(
     import orjson
 
     from store.models import FeedbackIn
-    from store.spans import apply_feedback, default_author
+    from store.audit import default_author
+    from store.feedback import apply_feedback
 
     with user_errors():
         if not (score or expected is not None or comment is not None or tag):
@@ -469,7 +470,7 @@ def projects(
     """List projects with their span and trace counts."""
     import orjson
 
-    from store.spans import list_projects
+    from store.projects import list_projects
 
     with user_errors():
         store = open_store(must_exist=True)

@@ -18,8 +18,10 @@ from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
 from store.btql import QueryError
-from store.query import PAGE, SORT_KEYS, LogsQuery, Page, Row, check_filter, completions, matching_ids
-from store.spans import add_comment, default_author, retag, set_tags
+from store.query import PAGE, SORT_KEYS, LogsQuery, Page, Row, check_filter, completions
+from store.audit import default_author
+from store.feedback import add_comment, set_tags
+from store.selection import Selection, export_selection, retag_selection
 from store.views import list_views, save_view
 from tui.keybar import KeyBar
 from tui.rowtable import RowTable
@@ -713,15 +715,9 @@ class LogsScreen(Screen):
         row = self.current_row()
         return (f"the current {what[:-1]}", [row.id] if row else [])
 
-    def _trace_ids(self, ids: list[str]) -> list[str]:
-        """root_span_ids of the selected rows (traces view: export whole traces)."""
-        by_id = {r.id: r.root_span_id for r in self.rows}
-        return sorted({self.marked_roots.get(i) or by_id.get(i) or i for i in ids})
-
-    def _selected_ids(self, ids: Optional[list[str]]):
-        if ids is not None:
-            return ids
-        return matching_ids(self.store, self.app.project, self.filter_text, self.shape)
+    def _batch_selection(self, ids: Optional[list[str]], shape: str) -> Selection:
+        """The store's selection of the given rows (None: all matching the filter)."""
+        return Selection(self.app.project, self.filter_text, shape, None if ids is None else tuple(ids))
 
     def action_batch(self) -> None:
         desc, ids = self._selection()
@@ -742,8 +738,9 @@ class LogsScreen(Screen):
                 if tag and tag.strip():
                     add = [tag] if key == "tag" else []
                     rem = [tag] if key == "untag" else []
-                    self._write(lambda: retag(self.store, self.app.project, self._selected_ids(ids),
-                                              add=add, remove=rem, author=default_author()),
+                    # Marked rows: just those rows; all marked: every span of the view.
+                    sel = self._batch_selection(ids, self.shape if ids is None else "spans")
+                    self._write(lambda: retag_selection(self.store, sel, add=add, remove=rem, author=default_author()),
                                 f"{'tagged' if key == 'tag' else 'untagged'} {desc}", count=True)
             self.app.push_screen(PromptScreen(f"{'Add' if key == 'tag' else 'Remove'} a tag on {desc}:",
                                               suggester=LastTokenSuggester(getattr(self, "known_tags", []))), done)
@@ -767,24 +764,13 @@ class LogsScreen(Screen):
 
     @work(thread=True, group="write")
     def _export(self, path: str, ids: Optional[list[str]], desc: str) -> None:
-        from store.spans import iter_export_lines, iter_row_lines, iter_trace_lines
-
         try:
             n = 0
             with open(path, "w", encoding="utf-8") as out:
-                if ids is None:
-                    where, params = self._new_query().export_where()
-                    for line in iter_export_lines(self.store, self.app.project, where=where, params=tuple(params),
-                                                  order="s.created, s.rid"):
-                        out.write(line + "\n")
-                        n += 1
-                else:
-                    # In the traces view a selected row stands for its whole trace.
-                    lines = (iter_trace_lines(self.store, self.app.project, self._trace_ids(ids))
-                             if self.shape == "traces" else iter_row_lines(self.store, self.app.project, ids))
-                    for line in lines:
-                        out.write(line + "\n")
-                        n += 1
+                # In the traces view a selected row stands for its whole trace.
+                for line in export_selection(self.store, self._batch_selection(ids, self.shape)):
+                    out.write(line + "\n")
+                    n += 1
             self.app.call_from_thread(self.notify, f"exported {n} spans ({desc}) to {path}")
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"export failed: {exc}", severity="error")
@@ -808,7 +794,7 @@ class LogsScreen(Screen):
         row = self.current_row()
         if row is None:
             return
-        from store.spans import get_span
+        from store.export import get_span
         import orjson
 
         span = get_span(self.store, self.app.project, row.id)

@@ -20,7 +20,8 @@ from textual.screen import Screen
 from textual.widgets import Header, Static, Tab, Tabs, Tree
 from textual.widgets.tree import TreeNode
 
-from store.spans import add_comment, default_author, set_tags
+from store.audit import default_author
+from store.feedback import add_comment, set_tags
 from store.traces import (
     SpanNode,
     TraceInfo,

@@ -1,0 +1,119 @@
+"""Spans out of the store in the span-row shape (DESIGN.md section 2): JSONL lines built inside
+SQLite, whole rows as dicts, and the JSONL/CSV writers of `bt-tui export logs`."""
+
+from __future__ import annotations
+
+import csv
+from typing import IO, Callable, Iterable, Iterator, Optional
+
+import orjson
+
+from .connection import Store
+from .errors import InputError, NotFound
+from .models import SPAN_KEYS
+from .projects import project_id
+
+# A span's export line, built inside SQLite (C string operations; Python only writes the
+# lines). Stored JSON text is spliced in as it is. An SQL expression over the alias ``s``.
+EXPORT_LINE = """'{"id":' || json_quote(s.id) || ',"span_id":' || json_quote(s.span_id)
+    || ',"root_span_id":' || json_quote(s.root_span_id) || ',"span_parents":' || coalesce(s.span_parents, 'null')
+    || ',"created":' || json_quote(s.created) || ',"input":' || coalesce(s.input, 'null')
+    || ',"output":' || coalesce(s.output, 'null') || ',"expected":' || coalesce(s.expected, 'null')
+    || ',"error":' || coalesce(s.error, 'null') || ',"scores":' || s.scores || ',"metadata":' || s.metadata
+    || ',"metrics":' || s.metrics || ',"tags":' || s.tags || ',"span_attributes":' || s.span_attributes
+    || ',"comments":' || CASE WHEN EXISTS (SELECT 1 FROM comments c WHERE c.span_rid = s.rid)
+        THEN (SELECT json_group_array(json_object('id', c.id, 'text', c.text, 'author', c.author,
+                'created', c.created))
+              FROM (SELECT * FROM comments c WHERE c.span_rid = s.rid ORDER BY c.created, c.id) c)
+        ELSE '[]' END || '}'"""
+
+
+def iter_export_lines(
+    store: Store, project: str, *, where: str = "", params: tuple = (), order: str = "s.rid", batch: int = 5000
+) -> Iterator[str]:
+    """Finished JSONL lines (no newline) of a project's spans, streamed; every span in insertion
+    order by default. ``where`` (over alias ``s``) may use numbered parameters (?1, ?2, ...
+    from the query compiler): the project id takes the next free number."""
+    pid = project_id(store, project, create=False)
+    sql = f"SELECT {EXPORT_LINE} FROM spans s WHERE s.project_id = ?{len(params) + 1}"
+    if where:
+        sql += f" AND ({where})"
+    sql += f" ORDER BY {order}"
+    cur = store.conn.execute(sql, (*params, pid))
+    while True:
+        rows = cur.fetchmany(batch)
+        if not rows:
+            return
+        for (line,) in rows:
+            yield line
+
+
+def count_spans(store: Store, project: str) -> int:
+    pid = project_id(store, project, create=False)
+    return store.conn.execute("SELECT count(*) FROM spans WHERE project_id = ?", (pid,)).fetchone()[0]
+
+
+def get_span(store: Store, project: str, row_id: str) -> dict:
+    """One whole span row, comments included."""
+    pid = project_id(store, project, create=False)
+    row = store.conn.execute(
+        f"SELECT {EXPORT_LINE} FROM spans s WHERE s.project_id = ? AND s.id = ?", (pid, row_id)
+    ).fetchone()
+    if not row:
+        raise NotFound(f"no row with id {row_id!r} in project {project!r}")
+    return orjson.loads(row[0])
+
+
+# --- writers ------------------------------------------------------------------------------------
+
+
+def write_jsonl(lines: Iterable[str], out: IO[str], progress: Optional[Callable[[int], None]] = None) -> int:
+    n = 0
+    buf: list[str] = []
+    for line in lines:
+        buf.append(line)
+        n += 1
+        if len(buf) >= 2000:
+            out.write("\n".join(buf) + "\n")
+            buf.clear()
+            if progress:
+                progress(2000)
+    if buf:
+        out.write("\n".join(buf) + "\n")
+        if progress:
+            progress(len(buf))
+    return n
+
+
+def write_csv(lines: Iterable[str], out: IO[str], progress: Optional[Callable[[int], None]] = None) -> int:
+    """CSV with the span keys as columns; nested values as JSON text, strings as themselves."""
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(SPAN_KEYS)
+    n = 0
+    for line in lines:
+        d = orjson.loads(line)
+        w.writerow([_cell(d[k]) for k in SPAN_KEYS])
+        n += 1
+        if progress and n % 2000 == 0:
+            progress(2000)
+    if progress:
+        progress(n % 2000)
+    return n
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    return orjson.dumps(v).decode()
+
+
+def write_export(lines: Iterable[str], out: IO[str], *, fmt: str = "jsonl",
+                 progress: Optional[Callable[[int], None]] = None) -> int:
+    """Write export lines as ``fmt`` (jsonl or csv); returns how many spans."""
+    if fmt == "jsonl":
+        return write_jsonl(lines, out, progress)
+    if fmt == "csv":
+        return write_csv(lines, out, progress)
+    raise InputError(f"unknown export format {fmt!r} (expected jsonl or csv)")
