@@ -22,6 +22,30 @@ class NotFound(StoreError):
     pass
 
 
+class QueryError(StoreError):
+    """A bad query: one line naming the column and what was expected; ``caret()`` shows where."""
+
+    def __init__(self, message: str, pos: int, text: str):
+        self.message = message
+        self.pos = max(0, min(pos, len(text)))
+        self.text = text
+        self.column = self.pos + 1
+        super().__init__(f"{message} at column {self.column}")
+
+    def caret(self) -> str:
+        """The query's line with a caret under the column (long lines are windowed)."""
+        line_start = self.text.rfind("\n", 0, self.pos) + 1
+        line_end = self.text.find("\n", self.pos)
+        line = self.text[line_start: line_end if line_end != -1 else len(self.text)]
+        col = self.pos - line_start
+        if len(line) > 100:
+            lo = max(0, col - 60)
+            prefix = "..." if lo else ""
+            line = prefix + line[lo: lo + 100]
+            col = col - lo + len(prefix)
+        return f"{line}\n{' ' * col}^"
+
+
 class NotADatabase(StoreError):
     """The file is not a SQLite database, or SQLite finds it damaged."""
 

@@ -18,7 +18,8 @@ from .export import iter_export_lines
 from .feedback import retag
 from .jsontext import dumps_text
 from .projects import project_id
-from .query import Compiler, Filter, expression_filter, filter_sql, interpret, sql_error
+from .query.compiler import Compiler, sql_error
+from .query.filterbar import Filter, expression_filter, filter_sql, interpret
 
 SHAPES = ("traces", "spans")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .btql import parse_filter
+from .audit import audit
 from .connection import Store
 from .models import now_iso
-from .audit import audit
 from .projects import project_id
+from .query.btql import parse_filter
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import pytest
 
 import store
 from store.models import FeedbackIn, format_ts, normalize_ts
-from store.query import LogsQuery
+from store.query.pager import LogsQuery
 from store.feedback import apply_feedback
 from store.spans import log_spans
 

@@ -10,9 +10,11 @@ import pytest
 
 import store
 from query_fixtures import ALL, PROJECT, ROOT_OF_TRACE, TRACE_OF, corpus  # noqa: F401
-from store.btql import MAX_QUERY_CHARS, QueryError, parse_filter, parse_query
-from store.errors import NotFound, StoreError
-from store.query import LogsQuery, interpret, run_query
+from store.errors import NotFound, QueryError, StoreError
+from store.query.btql import MAX_QUERY_CHARS, parse_filter, parse_query
+from store.query.filterbar import interpret
+from store.query.pager import LogsQuery
+from store.query.runner import run_query
 from store.selection import Selection, export_selection
 
 # --- error messages, columns and carets --------------------------------------------------------
@@ -385,7 +387,7 @@ def test_hostile_project_names_are_just_names(corpus):
 
 def test_read_only_store_runs_queries_and_refuses_writes(corpus):
     from store.models import FeedbackIn
-    from store.query import completions
+    from store.query.hints import completions
     from store.feedback import apply_feedback
     from store.spans import log_spans
 

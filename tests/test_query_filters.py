@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 
 from query_fixtures import ALL, PROJECT, ROOT_OF_TRACE, ROOTS, TRACE_OF, corpus  # noqa: F401
-from store.btql import QueryError
+from store.errors import QueryError
 from store.selection import Selection, export_selection
 
 
@@ -388,7 +388,7 @@ def test_project_isolation(corpus):
     assert corpus.ids("any_span(tags includes 'staging')") == {"d0", "d1"}
     assert corpus.ids("any_span(error = 'boom')") == set()
     assert corpus.ids("root_span_id = 'B'") == {"b0", "b1"}
-    from store.query import LogsQuery
+    from store.query.pager import LogsQuery
 
     assert {r.id for r in LogsQuery(corpus.store, "q", "tags includes 'staging'", shape="spans").page().rows} == {"q0"}
     assert LogsQuery(corpus.store, "nope", "name = 'chat'").page().rows == []
@@ -425,8 +425,8 @@ def test_unknown_field_suggests_a_close_name(corpus):
 
 
 def test_near_miss_score_and_metadata_names_get_a_note_not_an_error(corpus):
-    from store.btql import parse_filter
-    from store.query import field_hints
+    from store.query.btql import parse_filter
+    from store.query.hints import field_hints
 
     def hints(text):
         return field_hints(corpus.store, PROJECT, parse_filter(text))

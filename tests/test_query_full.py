@@ -1,4 +1,4 @@
-"""Full queries through store.query.run_query (SQL form and BTQL clause form: select, from with
+"""Full queries through store.query.runner.run_query (SQL form and BTQL clause form: select, from with
 shapes, filter, dimensions, measures, sort, limit) and the filter bar's completion data."""
 
 from __future__ import annotations
@@ -8,9 +8,11 @@ from collections import defaultdict
 import pytest
 
 from query_fixtures import ALL, PROJECT, corpus  # noqa: F401
-from store.btql import QueryError
+from store.errors import QueryError
 from store.models import SPAN_KEYS
-from store.query import LogsQuery, completions, run_query
+from store.query.hints import completions
+from store.query.pager import LogsQuery
+from store.query.runner import run_query
 
 BT_DOC_QUERY = (
     "dimensions: metadata.model as model, day(created) as date | "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from query_fixtures import ALL, PROJECT, ROOT_OF_TRACE, ROOTS, TRACE_OF, build_corpus, corpus  # noqa: F401
-from store.query import LogsQuery
+from store.query.pager import LogsQuery
 from store.spans import log_spans
 
 LOW = -1e308

@@ -7,10 +7,9 @@ import json
 
 import pytest
 
-from query_fixtures import ALL, PROJECT, ROOT_OF_TRACE, TRACE_OF, build_corpus, corpus  # noqa: F401
+from query_fixtures import ALL, PROJECT, TRACE_OF, build_corpus, corpus  # noqa: F401  (corpus: a fixture)
 from store.audit import audit_log
-from store.btql import QueryError
-from store.errors import NotFound
+from store.errors import NotFound, QueryError
 from store.export import get_span
 from store.selection import Selection, count_selection, export_selection, retag_selection, selection_row_ids
 
@@ -48,7 +47,7 @@ def test_count_row_ids_and_export_agree(corpus, sel, count, covered):  # noqa: F
 
 
 def test_traces_count_agrees_with_the_pager(corpus):  # noqa: F811
-    from store.query import LogsQuery
+    from store.query.pager import LogsQuery
 
     for text in ("", "refund", "error IS NOT NULL", "tags includes 'triage'"):
         for shape in ("spans", "traces"):

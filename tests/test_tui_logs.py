@@ -12,7 +12,7 @@ from textual.command import CommandPalette
 
 import tui.screens.logs as logs_mod
 from store import Store
-from store.query import LogsQuery
+from store.query.pager import LogsQuery
 from store.audit import audit_log
 from store.export import get_span
 from store.projects import list_projects

@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from store.query import LogsQuery
+from store.query.pager import LogsQuery
 from tui.screens.trace import TraceScreen
 from tui_fixtures import (  # noqa: F401  (fixtures)
     demo_db,

@@ -17,8 +17,7 @@ from typing import Iterator, List, Optional
 
 import typer
 
-from store.btql import QueryError
-from store.errors import InputError, NotFound, StoreError
+from store.errors import InputError, NotFound, QueryError, StoreError
 
 app = typer.Typer(
     name="bt-tui",
@@ -324,7 +323,7 @@ def query(
     by newlines or |. Opens the database read-only."""
     import orjson
 
-    from store.query import run_query
+    from store.query.runner import run_query
 
     with user_errors():
         if fmt not in ("table", "jsonl", "csv"):
@@ -352,7 +351,7 @@ def query(
 
 def _note_hints(store, text: str) -> None:
     """Near-miss names in a query or filter (`scores.factuality`): a note on stderr each."""
-    from store.query import query_hints
+    from store.query.hints import query_hints
 
     for hint in query_hints(store, state.project, text):
         _note(f"note: {hint}")

@@ -17,8 +17,10 @@ from textual.suggester import Suggester
 from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
-from store.btql import QueryError
-from store.query import PAGE, SORT_KEYS, LogsQuery, Page, Row, check_filter, completions
+from store.errors import QueryError
+from store.query.filterbar import check_filter
+from store.query.hints import completions
+from store.query.pager import PAGE, SORT_KEYS, LogsQuery, Page, Row
 from store.audit import default_author
 from store.feedback import add_comment, set_tags
 from store.selection import Selection, export_selection, retag_selection
@@ -424,7 +426,7 @@ class LogsScreen(Screen):
     def _load_hints(self, flt) -> None:
         """After a filter's first page: say so when it names a score or metadata key this
         project does not have but has something close (`scores.factuality`)."""
-        from store.query import field_hints
+        from store.query.hints import field_hints
 
         try:
             hints = field_hints(self.store, self.app.project, flt.node)

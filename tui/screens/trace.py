@@ -635,7 +635,7 @@ class TraceScreen(Screen):
             self.notify("tags saved")
             self.show_span(self._rid_of(span["id"]))
 
-        from store.query import completions
+        from store.query.hints import completions
 
         tags = [t for t, _ in completions(self.store, self.app.project).tags]
         self.app.push_screen(PromptScreen("Tags (comma-separated)", value=", ".join(span.get("tags") or []),

@@ -29,7 +29,7 @@ from .btql import (
     Unary,
     walk_nodes,
 )
-from .models import format_ts, normalize_ts
+from ..models import format_ts, normalize_ts
 
 # Top-level fields: name -> (kind, column). JSON columns hold JSON text.
 JSON_COLUMNS = {"input", "output", "expected", "error", "scores", "metadata", "metrics", "tags", "span_attributes", "span_parents"}
@@ -117,9 +117,23 @@ def shift_time(dt: datetime, amount: float, unit: str) -> datetime:
     return dt + timedelta(seconds=amount * seconds)
 
 
-def _find_aggregate(node: Node) -> Optional[Call]:
+def find_aggregate(node: Node) -> Optional[Call]:
     """The first aggregate call in a filter (they belong in measures/SELECT)."""
     return next((n for n in walk_nodes(node) if isinstance(n, Call) and n.name in AGGREGATES), None)
+
+
+def sql_error(exc: Exception, text: str) -> Exception:
+    """SQLite's complaints about a (valid-looking) query, as a located QueryError."""
+    msg = str(exc).lower()
+    if "parser stack overflow" in msg or "too many" in msg or "depth" in msg:
+        return QueryError("expression is too complex (too many nested or chained terms)", 0, text)
+    if "misuse of aggregate" in msg:
+        return QueryError("aggregate functions belong in measures: or SELECT, not in a filter", 0, text)
+    if "json" in msg and "path" in msg:
+        return QueryError("bad JSON path", 0, text)
+    if "fts5" in msg:
+        return QueryError(f"full-text search could not run this query ({exc})", 0, text)
+    return exc
 
 
 _COMMENT_OPS = ("=", "!=", "<", "<=", ">", ">=", "like", "ilike", "match")
@@ -163,7 +177,7 @@ class Compiler:
 
     # -- boolean context
     def where(self, node: Node) -> str:
-        agg = _find_aggregate(node)
+        agg = find_aggregate(node)
         if agg is not None:
             raise self.err(agg, f"{agg.name}() is an aggregate: use it in measures: or SELECT, not in a filter")
         self._terms = 0

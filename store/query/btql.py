@@ -15,34 +15,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional, Union
 
-from .errors import StoreError
+from ..errors import QueryError
 
 MAX_DEPTH = 64
 MAX_QUERY_CHARS = 100_000
-
-
-class QueryError(StoreError):
-    """A bad query: one line naming the column and what was expected; ``caret()`` shows where."""
-
-    def __init__(self, message: str, pos: int, text: str):
-        self.message = message
-        self.pos = max(0, min(pos, len(text)))
-        self.text = text
-        self.column = self.pos + 1
-        super().__init__(f"{message} at column {self.column}")
-
-    def caret(self) -> str:
-        """The query's line with a caret under the column (long lines are windowed)."""
-        line_start = self.text.rfind("\n", 0, self.pos) + 1
-        line_end = self.text.find("\n", self.pos)
-        line = self.text[line_start: line_end if line_end != -1 else len(self.text)]
-        col = self.pos - line_start
-        if len(line) > 100:
-            lo = max(0, col - 60)
-            prefix = "..." if lo else ""
-            line = prefix + line[lo: lo + 100]
-            col = col - lo + len(prefix)
-        return f"{line}\n{' ' * col}^"
 
 
 # --- lexer -----------------------------------------------------------------------------------
@@ -573,11 +549,11 @@ class Parser:
                 elif k.kind == "number" and isinstance(k.value, int):
                     parts.append(str(k.value))
                 else:
-                    raise self.error(f"expected a field name after '.'", k if k.kind != "eof" else dot)
+                    raise self.error("expected a field name after '.'", k if k.kind != "eof" else dot)
                 self.advance()
                 end = k.pos + len(k.text)
             elif self.at_op("[") and self.peek().kind in ("number", "string", "op"):
-                open_ = self.advance()
+                self.advance()
                 neg = False
                 if self.at_op("-"):
                     self.advance()
