@@ -150,7 +150,7 @@ def _parse_batches(stream, pid, label, skip_invalid, import_time, out) -> None:
                 if len(result.reasons) < 5:
                     result.reasons.append(f"{label}:{lineno}: {reason}")
                 continue
-            batch.append((params, span.comments))
+            batch.append((tuple(params), span.comments))  # a plain tuple: see SpanRecord
             times.add(params)
             if span.model_extra:
                 for key in span.model_extra:
