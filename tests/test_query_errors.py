@@ -56,6 +56,17 @@ def test_error_names_the_column_and_what_was_expected(text, message, column):
         assert caret == " " * (column - 1) + "^"
 
 
+@pytest.mark.parametrize("path", ["$[", "a[", "a..b", "", ".a", "a.", "a[x]", 'a"b'])
+def test_json_extract_refuses_a_malformed_path_at_its_column(path):
+    from store.query.filterbar import check_filter
+
+    text = f"json_extract(metadata, '{path}') = 1"
+    with pytest.raises(QueryError) as ei:
+        check_filter(text)
+    assert ei.value.message.startswith("json_extract() takes a key or a JSON path string")
+    assert ei.value.column == text.index("'") + 1
+
+
 def test_design_doc_error_example():
     # DESIGN.md section 3 example: "expected a value after '>' at column N".
     with pytest.raises(QueryError) as ei:

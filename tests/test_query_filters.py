@@ -275,6 +275,15 @@ CASES: list = [
     ("json_extract(metadata, '$.a.b') = 1", S("a0")),
     ("json_extract(metadata, '$.labels[1]') = 'urgent'", S("a0")),
     ("json_extract(metadata.a, '$.b') = 3", S("c0")),
+    # json_extract's other documented path forms: a key name, a dotted path, an indexed path
+    ("json_extract(metadata, 'model') = 'gpt-4'", S("a0", "c0", "f1")),
+    ("json_extract(metadata, 'my key') = 'other'", S("d1")),
+    ("json_extract(metadata, 'a.b') = 2", S("b0")),
+    ("json_extract(metadata.a, 'b') = 3", S("c0")),
+    ("json_extract(metadata, 'labels[1]') = 'urgent'", S("a0")),
+    ("json_extract(metadata, 'labels[-1]') = 'sales'", S("b0")),
+    ("json_extract(input, '[0].content') = 'refunded twice'", S("a1")),
+    ("json_extract(metadata, '\"my key\"') IS NOT NULL", S("a0", "d1")),
 ]
 
 BRAINTRUST_EXAMPLES: list[tuple[str, frozenset]] = [
@@ -437,3 +446,36 @@ def test_near_miss_score_and_metadata_names_get_a_note_not_an_error(corpus):
     assert hints("metadata.modle = 'gpt-4'") == ["no recent span has metadata.modle; did you mean metadata.model?"]
     assert hints("scores.Factuality > 0.5 and metadata.model = 'gpt-4' and metadata.zzzz = 1") == []
     assert "no score named 'nothing_like_it'" in hints("scores.nothing_like_it > 0")[0]
+
+
+def test_json_extract_takes_every_documented_path_form(tmp_path):
+    """Braintrust's docs write `json_extract(metadata.config, 'environment')`: a key name, a
+    dotted path, an indexed path and a `$.`-path all reach into the value."""
+    from store import Store
+    from store.query.pager import LogsQuery
+    from store.query.runner import run_query
+    from store.spans import log_spans
+
+    s = Store(tmp_path / "je.db")
+    try:
+        log_spans(s, "je", [
+            {"id": "prod", "metadata": {"config": {"environment": "prod", "limits": {"rpm": 60},
+                                                   "regions": [{"name": "eu"}, {"name": "us"}]}}},
+            {"id": "dev", "metadata": {"config": {"environment": "dev", "limits": {"rpm": 5}, "regions": []}}},
+        ])
+        forms = {
+            "json_extract(metadata.config, 'environment') = 'prod'": {"prod"},
+            "json_extract(metadata, 'config.environment') = 'dev'": {"dev"},
+            "json_extract(metadata.config, 'limits.rpm') > 10": {"prod"},
+            "json_extract(metadata.config, 'regions[1].name') = 'us'": {"prod"},
+            "json_extract(metadata, 'config.regions[0].name') = 'eu'": {"prod"},
+            "json_extract(metadata.config, 'regions[-1].name') = 'us'": {"prod"},
+            "json_extract(metadata.config, '$.environment') = 'dev'": {"dev"},
+            "json_extract(metadata, '$.config.regions[0].name') IS NULL": {"dev"},
+        }
+        for text, want in forms.items():
+            assert {r.id for r in LogsQuery(s, "je", text, shape="spans").page().rows} == want, text
+        res = run_query(s, "select: id, json_extract(metadata.config, 'regions[0].name') as first | sort: id", "je")
+        assert res.rows == [["dev", None], ["prod", "eu"]]
+    finally:
+        s.close()

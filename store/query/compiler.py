@@ -73,6 +73,37 @@ def _json_path(parts: list) -> str:
     return out
 
 
+_INDEX_RE = re.compile(r"\[(-?\d+)\]")
+_KEY_RE = re.compile(r'"((?:[^"\\]|\\.)*)"|([^.\[\]"]+)')
+
+
+def json_extract_path(text: str) -> Optional[str]:
+    """A ``json_extract`` path in any form Braintrust documents, as a SQLite JSON path: a key
+    name (``'environment'``, ``'my key'``), a dotted path (``'a.b'``), an indexed path
+    (``'a[0].b'``, ``'[0]'``, ``'a[-1]'``) or a ``$``-path (``'$.a.b'``, ``'$.items[0]'``).
+    None when the text is none of these."""
+    if text.startswith("$"):
+        return text if _JSON_PATH_RE.match(text) else None
+    parts: list = []
+    pos = 0
+    while pos < len(text):
+        index = _INDEX_RE.match(text, pos)
+        if index:
+            parts.append(int(index.group(1)))
+            pos = index.end()
+            continue
+        if parts:
+            if text[pos] != ".":
+                return None
+            pos += 1
+        key = _KEY_RE.match(text, pos)
+        if not key:
+            return None
+        parts.append(key.group(2) if key.group(2) is not None else re.sub(r"\\(.)", r"\1", key.group(1)))
+        pos = key.end()
+    return _json_path(parts) if parts else None
+
+
 def like_to_glob(pattern: str) -> str:
     """A LIKE pattern (%, _, backslash escapes) as a case-sensitive GLOB pattern."""
     out = []
@@ -623,12 +654,14 @@ class Compiler:
             need(2)
             v = self.value(args[0])
             p = args[1]
-            if not (isinstance(p, Literal) and isinstance(p.value, str) and _JSON_PATH_RE.match(p.value)):
-                raise self.err(p, "json_extract() takes a JSON path string like '$.a.b' or '$.items[0]'")
+            path = json_extract_path(p.value) if isinstance(p, Literal) and isinstance(p.value, str) else None
+            if path is None:
+                raise self.err(p, "json_extract() takes a key or a JSON path string like 'a.b', 'items[0].name'"
+                                  " or '$.a.b'")
             if v.col is not None:
                 base = f"json_extract({v.col}, {self.p(v.jpath)})" if v.jpath != "$" else v.col
-                return Val(f"json_extract({base}, {self.p(p.value)})", "any")
-            return Val(f"json_extract({v.sql}, {self.p(p.value)})", "any")
+                return Val(f"json_extract({base}, {self.p(path)})", "any")
+            return Val(f"json_extract({v.sql}, {self.p(path)})", "any")
         if name in ("abs", "round"):
             need(1, 2)
             vs = [self.value(a) for a in args]
