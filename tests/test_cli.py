@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -97,6 +99,35 @@ def test_cli_module_imports_no_textual_or_litellm():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == []
+    # Every command group module, however it is reached (a new group must stay light too).
+    code = (
+        "import importlib, pkgutil, sys, tui.cli; "
+        "[importlib.import_module('tui.cli.' + m.name) for m in pkgutil.iter_modules(tui.cli.__path__)"
+        " if m.name != '__main__']; "
+        "assert 'textual' not in sys.modules and 'litellm' not in sys.modules, "
+        "sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'litellm'))"
+    )
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+
+def test_tui_holds_no_sql():
+    """The TUI and the CLI ask the store with typed values: no sqlite3, no SQL statements.
+    (sqlite3 may still be loaded through store/; what matters is that tui/ never uses it.)"""
+    root = Path(__file__).resolve().parent.parent / "tui"
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if re.search(r"^\s*(import\s.*\bsqlite3\b|from\s+sqlite3\b)", code) or ".execute(" in code:
+                offenders.append(f"{path.relative_to(root.parent)}:{n}: {line.strip()}")
+    assert offenders == []
+
+
+def test_python_m_tui_cli_is_the_same_entry_point(cli_env):
+    res = subprocess.run([sys.executable, "-m", "tui.cli", "projects", "--format", "xml"], capture_output=True,
+                         text=True, env=cli_env)
+    assert res.returncode == 2
+    assert res.stderr.startswith("bt-tui: ") and len(res.stderr.splitlines()) == 1
 
 
 def test_store_imports_no_textual_or_litellm():

@@ -1,0 +1,146 @@
+"""What every command group shares: the root Typer app and its `import`/`export` groups, the
+global options (--db, --project), opening the store, the error handler (one line on stderr and
+the contract's exit code, never a traceback), progress bars and notes on stderr.
+
+Exit codes: 0 success, 2 bad usage or bad input (one line on stderr), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from typing import Callable, Iterator, Optional
+
+import typer
+
+from store.errors import InputError, NotFound, QueryError, StoreError
+
+app = typer.Typer(
+    name="bt-tui",
+    help="Keyboard-first terminal app over one SQLite file: LLM traces, filters, review, datasets, experiments.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+)
+# Groups that several modules add commands to (`import logs`, later `import dataset`, ...).
+import_app = typer.Typer(help="Import spans (logs) into the database.", no_args_is_help=True)
+export_app = typer.Typer(help="Export logs as JSONL or CSV (stdout by default).", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+
+
+class State:
+    db: Optional[str] = None
+    project: str = "default"
+
+
+state = State()
+
+
+class UsageError(Exception):
+    """Bad usage or bad input: exit 2 with one line."""
+
+
+def fail(msg: str, code: int) -> "typer.Exit":
+    sys.stderr.write(f"bt-tui: {msg}\n")
+    return typer.Exit(code)
+
+
+def _db_label() -> str:
+    return state.db or os.environ.get("BT_TUI_DB") or "the database"
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn our errors into one line on stderr and the contract's exit code; never a traceback."""
+    try:
+        yield
+    except QueryError as exc:
+        sys.stderr.write(f"bt-tui: {exc}\n{indent(exc.caret())}\n")
+        raise typer.Exit(2) from None
+    except (InputError, UsageError, NotFound) as exc:
+        raise fail(str(exc), 2) from None
+    except StoreError as exc:
+        raise fail(str(exc), 2) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted; an import is all or nothing, and re-running it is harmless", 130) from None
+    except BrokenPipeError:
+        # `bt-tui export logs | head`: the reader went away; that is fine.
+        try:
+            sys.stdout = None  # type: ignore[assignment]
+        finally:
+            os._exit(0)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # anything else: one line, exit 1
+        if type(exc).__name__ == "ValidationError":  # pydantic, at the boundary: bad input
+            from store.jsonl import validation_reason
+
+            raise fail(validation_reason(exc), 2) from None
+        from store.connection import database_error  # a file that turned out damaged mid-command
+
+        damaged = database_error(exc, _db_label())
+        if damaged is not None:
+            raise fail(str(damaged), 2) from None
+        raise fail(f"{type(exc).__name__}: {exc}", 1) from None
+
+
+def indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def open_store(*, readonly: bool = False, must_exist: bool = False):
+    from store import Store
+    from store.paths import resolve_db_path
+
+    path = resolve_db_path(state.db)
+    if (readonly or must_exist) and not path.exists():
+        raise UsageError(f"{path}: no such database (import some logs first, or pass --db)")
+    return Store(path, readonly=readonly)
+
+
+def progress_wanted() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+@contextmanager
+def progress_bar(description: str, total: Optional[float], unit: str = "bytes") -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on stderr when it is a terminal; a no-op callback when piped."""
+    if not progress_wanted():
+        yield lambda n: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    cols = [TextColumn("{task.description}"), BarColumn()]
+    if unit == "bytes":
+        cols += [DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn()]
+    else:
+        cols += [MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*cols, console=Console(stderr=True), transient=True) as prog:
+        task = prog.add_task(description, total=total)
+        yield lambda n: prog.advance(task, n)
+
+
+def note(msg: str) -> None:
+    sys.stderr.write(msg + "\n")
+
+
+def note_hints(store, text: str) -> None:
+    """Near-miss names in a query or filter (`scores.factuality`): a note on stderr each."""
+    from store.query.hints import query_hints
+
+    for hint in query_hints(store, state.project, text):
+        note(f"note: {hint}")

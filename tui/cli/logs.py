@@ -1,0 +1,128 @@
+"""`bt-tui import logs` and `bt-tui export logs`: spans in and out of a project's logs."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .common import (
+    UsageError,
+    export_app,
+    import_app,
+    note,
+    note_hints,
+    open_store,
+    progress_bar,
+    progress_wanted,
+    state,
+    user_errors,
+)
+
+
+def _detect_format(file: str, fmt: str) -> str:
+    if fmt != "auto":
+        return fmt
+    if file == "-":
+        return "jsonl"
+    suffix = Path(file).suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json", ".jl"):
+        return "jsonl"
+    with open(file, "rb") as f:
+        head = f.read(64).lstrip()
+    if head.startswith(b"{"):
+        return "jsonl"
+    raise UsageError(f"{file}: cannot tell the format; pass --format jsonl")
+
+
+@import_app.command("logs")
+def import_logs(
+    file: str = typer.Argument(..., help="JSONL file of spans (one span row per line), or - for stdin."),
+    fmt: str = typer.Option("auto", "--format", "-f", help="auto | jsonl"),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the good lines, report the bad ones (default: all or nothing)."),
+) -> None:
+    """Import spans into the project's logs (upsert by id: re-importing changes nothing)."""
+    from store.jsonl import import_jsonl
+
+    with user_errors():
+        if fmt not in ("auto", "jsonl"):
+            raise UsageError(f"unknown format {fmt!r} (expected auto or jsonl)")
+        if file != "-" and Path(file).is_dir():
+            raise UsageError(f"{file}: is a directory, not a JSONL file")
+        if file != "-" and not Path(file).is_file():
+            raise UsageError(f"{file}: no such file")
+        _detect_format(file, fmt)
+        store = open_store()
+        t0 = time.perf_counter()
+        if file == "-":
+            with progress_bar("importing <stdin>", None) as adv:
+                res = import_jsonl(store, state.project, sys.stdin.buffer, label="<stdin>", skip_invalid=skip_invalid, progress=adv)
+        else:
+            size = Path(file).stat().st_size
+            with open(file, "rb") as f, progress_bar(f"importing {Path(file).name}", size) as adv:
+                res = import_jsonl(store, state.project, f, label=file, skip_invalid=skip_invalid, progress=adv)
+        dt = time.perf_counter() - t0
+        updated = res.imported - res.new
+        note(
+            f"imported {res.imported} spans into project {state.project!r} in {dt:.1f}s"
+            f" ({res.new} new, {updated} already present: updated where they differed)"
+        )
+        if res.unknown_keys:
+            keys = sorted(res.unknown_keys.items(), key=lambda kv: -kv[1])
+            shown = ", ".join(f"{k!r} ({n} line{'s' if n != 1 else ''})" for k, n in keys[:8])
+            more = f" and {len(keys) - 8} more" if len(keys) > 8 else ""
+            note(f"note: ignored keys that are not part of the span row: {shown}{more}")
+        if res.skipped:
+            kinds = ", ".join(f"{k} ({n})" for k, n in sorted(res.reason_counts.items(), key=lambda kv: -kv[1]))
+            note(f"skipped {res.skipped} invalid lines: {kinds}")
+            for r in res.reasons:
+                note(f"  {r}")
+
+
+@export_app.command("logs")
+def export_logs_cmd(
+    fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl | csv"),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
+    filter_: Optional[str] = typer.Option(None, "--filter", help="Only spans matching this filter expression (the query language)."),
+    traces: bool = typer.Option(False, "--traces", help="With --filter: every span of each trace that has a matching span."),
+) -> None:
+    """Export the project's logs (every span, in insertion order; with --filter, in time order)."""
+    from store.export import count_spans, iter_export_lines, write_export
+
+    with user_errors():
+        if fmt not in ("jsonl", "csv"):
+            raise UsageError(f"unknown format {fmt!r} (expected jsonl or csv)")
+        if filter_ is not None and not filter_.strip():
+            filter_ = None  # a blank filter is no filter, as in the TUI
+        if traces and not filter_:
+            raise UsageError("--traces goes with --filter")
+        store = open_store(readonly=True)
+        if filter_:
+            from store.selection import Selection, export_selection
+
+            sel = Selection(state.project, filter_, "traces" if traces else "spans", strict=True)
+            lines = export_selection(store, sel)  # a bad filter or project fails here, before any output
+            note_hints(store, filter_)
+        else:
+            lines = iter_export_lines(store, state.project)  # every span, in insertion order
+        total = count_spans(store, state.project) if (output and progress_wanted() and not filter_) else None
+        if output:
+            if not Path(output).parent.is_dir():
+                raise UsageError(f"{output}: no such directory {str(Path(output).parent)!r}")
+            if Path(output).is_dir():
+                raise UsageError(f"{output}: is a directory; give a file name")
+            tmp = Path(output).with_name(Path(output).name + ".part")
+            try:
+                with open(tmp, "w", encoding="utf-8", newline="") as out, progress_bar("exporting", total, unit="rows") as adv:
+                    n = write_export(lines, out, fmt=fmt, progress=adv)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            tmp.replace(output)
+            note(f"exported {n} spans to {output}")
+        else:
+            write_export(lines, sys.stdout, fmt=fmt)
+            sys.stdout.flush()
