@@ -31,8 +31,6 @@ SPAN_KEYS = (
     "comments",
 )
 
-SPAN_TYPES = ("llm", "task", "tool", "function", "eval", "score", "review")
-
 Number = Union[StrictInt, StrictFloat]
 # A score: a number in [0, 1] (checked in pydantic-core, not in Python: import speed).
 Score = Annotated[Union[StrictInt, StrictFloat], Field(ge=0, le=1)]

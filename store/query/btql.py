@@ -9,11 +9,12 @@ expected, e.g. ``expected a value after '>' at column 17``.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Iterator, Optional
 
 from ..errors import QueryError
 
@@ -267,9 +268,6 @@ class Parser:
             raise self.error(f"expected {what}, found {_describe(self.tok)}")
         return self.advance()
 
-    def prev_text(self) -> str:
-        return self.toks[self.i - 1].text if self.i else ""
-
     # -- entry points
     def parse_filter(self, stop_at_clause: bool = False) -> Node:
         node = self.expr()
@@ -293,14 +291,20 @@ class Parser:
         return t.line_start and t.kind in ("ident", "kw") and self.peek().kind == "op" and self.peek().value == ":"
 
     # -- grammar (lowest precedence first)
-    def expr(self) -> Node:
+    @contextlib.contextmanager
+    def nested(self) -> Iterator[None]:
+        """One level deeper in the expression; past MAX_DEPTH levels a QueryError."""
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise self.error(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
         try:
-            return self.ternary()
+            yield
         finally:
             self.depth -= 1
+
+    def expr(self) -> Node:
+        with self.nested():
+            return self.ternary()
 
     def ternary(self) -> Node:
         cond = self.or_expr()
@@ -312,6 +316,8 @@ class Parser:
             return Ternary(cond, then, other, pos=cond.pos, end=other.end)
         return cond
 
+    # The left-associative levels below spell out the same loop each: a shared helper would add
+    # a Python frame per level, and MAX_DEPTH levels of nesting must fit the recursion limit.
     def or_expr(self) -> Node:
         left = self.and_expr()
         while self.at_kw("or"):
@@ -331,13 +337,8 @@ class Parser:
     def not_expr(self) -> Node:
         if self.at_kw("not"):
             t = self.advance()
-            self.depth += 1
-            if self.depth > MAX_DEPTH:
-                raise self.error(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
-            try:
+            with self.nested():
                 arg = self._operand(self.not_expr, t)
-            finally:
-                self.depth -= 1
             return Unary("not", arg, pos=t.pos, end=arg.end)
         return self.comparison()
 
@@ -422,13 +423,8 @@ class Parser:
     def unary(self) -> Node:
         if self.at_op("-"):
             t = self.advance()
-            self.depth += 1
-            if self.depth > MAX_DEPTH:
-                raise self.error(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
-            try:
+            with self.nested():
                 arg = self._operand(self.unary, t)
-            finally:
-                self.depth -= 1
             if isinstance(arg, Literal) and isinstance(arg.value, (int, float)) and not isinstance(arg.value, bool):
                 return Literal(-arg.value, pos=t.pos, end=arg.end)
             return Unary("neg", arg, pos=t.pos, end=arg.end)
@@ -771,5 +767,3 @@ class _ClauseParser(_QueryParserBase):
             q.star = False
         return q
 
-
-Expr = Union[Literal, ListLit, Interval, Path, Unary, Binary, IsNull, Ternary, Call]

@@ -25,36 +25,34 @@ PAGE = 50
 
 # --- sorting ---------------------------------------------------------------------------------
 
-SORT_KEYS = ("created", "name", "duration", "tokens", "cost", "error", "type", "input", "output", "tags")
+# Sort keys and their SQL over the listed rows' alias; never NULL so that keyset comparisons stay
+# total: ``{missing}`` stands in for a missing value so that it sorts last either way.
+_SORT_SQL = {
+    "created": "{a}.created",
+    "name": "coalesce({a}.name, '')",
+    "duration": "coalesce({a}.end_ts - {a}.start_ts, {missing})",
+    "tokens": "coalesce(json_extract({a}.metrics, '$.tokens'), {missing})",
+    "cost": "coalesce(json_extract({a}.metrics, '$.estimated_cost'), {missing})",
+    "error": "({a}.error IS NOT NULL)",
+    "type": "coalesce({a}.type, '')",
+    "input": "coalesce(substr({a}.input, 1, 200), '')",
+    "output": "coalesce(substr({a}.output, 1, 200), '')",
+    "tags": "{a}.tags",
+}
+SORT_KEYS = tuple(_SORT_SQL)
 _LOW, _HIGH = -1e308, 1e308
 
 
 def sort_sql(key: str, c: Compiler, alias: str, desc: bool = True) -> str:
-    """SQL for a sort key; never NULL so that keyset comparisons stay total. Rows without the
+    """SQL for a sort key (one of SORT_KEYS or scores.NAME) over ``alias``. Rows without the
     value sort last either way (``desc``: the view's direction)."""
-    a = alias
-    missing = _LOW if desc else _HIGH  # the stand-in for a missing value: last either way
-    if key == "created":
-        return f"{a}.created"
-    if key == "name":
-        return f"coalesce({a}.name, '')"
-    if key == "type":
-        return f"coalesce({a}.type, '')"
-    if key == "duration":
-        return f"coalesce({a}.end_ts - {a}.start_ts, {missing})"
-    if key == "tokens":
-        return f"coalesce(json_extract({a}.metrics, '$.tokens'), {missing})"
-    if key == "cost":
-        return f"coalesce(json_extract({a}.metrics, '$.estimated_cost'), {missing})"
-    if key == "error":
-        return f"({a}.error IS NOT NULL)"
-    if key in ("input", "output"):
-        return f"coalesce(substr({a}.{key}, 1, 200), '')"
-    if key == "tags":
-        return f"{a}.tags"
+    missing = _LOW if desc else _HIGH
+    if key in _SORT_SQL:
+        return _SORT_SQL[key].format(a=alias, missing=missing)
     if key.startswith("scores."):
         name = key.split(".", 1)[1]
-        return f"coalesce((SELECT value FROM span_scores WHERE span_rid = {a}.rid AND name = {c.p(name)}), {missing})"
+        return (f"coalesce((SELECT value FROM span_scores WHERE span_rid = {alias}.rid AND name = {c.p(name)}),"
+                f" {missing})")
     raise QueryError(f"cannot sort by {key!r} (try one of {', '.join(SORT_KEYS)} or scores.NAME)", 0, key)
 
 
