@@ -254,26 +254,26 @@ HOSTILE = [
 ]
 
 BUG_BIG_INT = (
-    "store/compiler.py Compiler.value: an integer literal beyond 64 bits (99999999999999999999999) is bound as a "
+    "store/query/compiler.py Compiler.value: an integer literal beyond 64 bits (99999999999999999999999) is bound as a "
     "Python int; sqlite3 raises OverflowError 'Python int too large to convert to SQLite INTEGER' instead of a "
     "QueryError (or binding it as a REAL)"
 )
 BUG_BIG_INTERVAL = (
-    "store/compiler.py shift_time: a huge interval (interval 99999999 day / 99999999 year / 1e309 day) raises "
+    "store/query/compiler.py shift_time: a huge interval (interval 99999999 day / 99999999 year / 1e309 day) raises "
     "OverflowError/ValueError from datetime arithmetic instead of a QueryError"
 )
 BUG_SQL_DEPTH = (
-    "store/compiler.py: expressions within the parser's MAX_DEPTH=64 still compile to SQL nested deeper than "
+    "store/query/compiler.py: expressions within the parser's MAX_DEPTH=64 still compile to SQL nested deeper than "
     "SQLite's parser stack: a flat chain of 88+ AND/OR terms, 9 nested any_span(), 30 nested lower(), 16 nested "
     "ternaries or 45 NOTs raise sqlite3.OperationalError 'parser stack overflow'; ~1000 terms raise RecursionError "
     "in the compiler/AST walkers"
 )
 BUG_AGG_IN_FILTER = (
-    "store/compiler.py Compiler.call: an aggregate in a filter (count(*) > 1, avg(metrics.tokens) > 1) compiles "
+    "store/query/compiler.py Compiler.call: an aggregate in a filter (count(*) > 1, avg(metrics.tokens) > 1) compiles "
     "to SQL and SQLite raises OperationalError 'misuse of aggregate function count()' instead of a QueryError"
 )
 BUG_JSON_PATH = (
-    "store/compiler.py Compiler.call json_extract: a malformed JSON path string ('$[') is passed to SQLite, which "
+    "store/query/compiler.py Compiler.call json_extract: a malformed JSON path string ('$[') is passed to SQLite, which "
     "raises OperationalError 'JSON path error near ...' instead of a QueryError"
 )
 
@@ -295,7 +295,7 @@ HOSTILE_BUGS = [
     HX("avg(metrics.tokens) > 1", QE, BUG_AGG_IN_FILTER),
     HX("json_extract(metadata, '$[') = 1", QE, BUG_JSON_PATH),
     HX("input LIKE '%\x00%'", QE, (
-        "store/compiler.py Compiler.like: a LIKE pattern containing a NUL character is passed to SQLite GLOB, "
+        "store/query/compiler.py Compiler.like: a LIKE pattern containing a NUL character is passed to SQLite GLOB, "
         "which stops at the NUL, so '%\\x00%' matches every row with an input instead of none")),
 ]
 

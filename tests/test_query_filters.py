@@ -28,12 +28,12 @@ def EXCEPT(*ids: str) -> frozenset:
 
 
 BUG_NOT_TYPEOF = (
-    "store/compiler.py Compiler.compare: an ordering comparison of a JSON path with a number compiles to "
+    "store/query/compiler.py Compiler.compare: an ordering comparison of a JSON path with a number compiles to "
     "`(typeof(x) IN ('integer','real') AND x > ?)`, which is FALSE (not NULL) when x is missing, so NOT(...) is "
     "TRUE and rows without the value are returned (DESIGN 3: a comparison with a missing value is not true)"
 )
 BUG_NULL_LITERAL_COUNT = (
-    "store/compiler.py Compiler.compare: `x = null` returns `(NULL)` after binding x's JSON path, leaving an "
+    "store/query/compiler.py Compiler.compare: `x = null` returns `(NULL)` after binding x's JSON path, leaving an "
     "unreferenced trailing parameter; LogsQuery.count() then raises sqlite3.ProgrammingError "
     "('Incorrect number of bindings supplied')"
 )
