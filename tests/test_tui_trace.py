@@ -188,7 +188,7 @@ async def test_thousand_children_load_a_page_at_a_time(wide_db, tui_env):
         more = kids[-1]
         assert "more_of" in more.data and "node" not in more.data
         assert str(more.label).startswith(f"… {1000 - CHILD_PAGE} more")
-        assert len(screen._tree_nodes()) == 1 + CHILD_PAGE  # nothing else was created
+        assert len(tree_of(screen).visible_span_nodes()) == 1 + CHILD_PAGE  # nothing else was created
         # n stops at the last loaded child: it never loads more by itself.
         tree.move_cursor(kids[-2])
         await pilot.press("n")
@@ -281,7 +281,7 @@ async def test_find_moves_cursor_to_matching_span(app):
         # lookup_account is named by its own span, and found in the text of the llm span's prompt.
         status = static_text(screen.query_one("#trace-status"))
         assert "match 1 of 2 for 'Lookup_ACCOUNT'" in status
-        marked = [c.data["node"].span_id for c in screen._tree_nodes() if str(c.label).startswith("◆")]
+        marked = [c.data["node"].span_id for c in tree_of(screen).visible_span_nodes() if str(c.label).startswith("◆")]
         assert len(marked) == 2 and target["span_id"] in marked
         # n and p now go from match to match (and wrap); escape ends the find, then goes back.
         await pilot.press("n")
@@ -294,7 +294,7 @@ async def test_find_moves_cursor_to_matching_span(app):
         assert current_span_id(screen) == target["span_id"]
         await pilot.press("escape")
         assert app.screen is screen and "match" not in static_text(screen.query_one("#trace-status"))
-        assert not any(str(c.label).startswith("◆") for c in screen._tree_nodes())
+        assert not any(str(c.label).startswith("◆") for c in tree_of(screen).visible_span_nodes())
         await pilot.press("slash")  # the other key for find
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the find prompt")
         await paste(pilot, "no such text anywhere")

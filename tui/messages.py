@@ -1,0 +1,25 @@
+"""Typed messages that workers post to the screen that started them (never closures or
+``call_from_thread`` callbacks). Widget-specific ones live with their widget
+(``PagedTable.PageLoaded``, ``FilterBar.CompletionsLoaded``)."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+
+class WriteDone(Message):
+    """A write finished; ``message`` tells the user what changed. ``changed``: rows on show
+    may be out of date."""
+
+    def __init__(self, message: str, changed: bool = True) -> None:
+        super().__init__()
+        self.message = message
+        self.changed = changed
+
+
+class WorkFailed(Message):
+    """Background work failed; ``message`` is the one line the user sees (no traceback)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
