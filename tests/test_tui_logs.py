@@ -467,7 +467,7 @@ async def test_R_auto_refresh_shows_new_rows_without_a_key(app, demo_db):
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_rows(pilot)
         await pilot.press("R")
-        assert screen.auto
+        assert screen.table.auto_refresh
         assert "auto-refresh" in status_text(app)
         assert any("auto-refresh on" in n for n in notifications(app))
         other = open_store(demo_db)
@@ -478,7 +478,7 @@ async def test_R_auto_refresh_shows_new_rows_without_a_key(app, demo_db):
         await wait_for(pilot, lambda: table_ids(screen)[:1] == [new_id], "the new row to appear by itself", 10)
         await wait_for(pilot, lambda: "301 matching" in status_text(app), "the new count")
         await pilot.press("R")
-        assert not screen.auto and screen._auto_timer is None
+        assert not screen.table.auto_refresh and screen.table._auto_timer is None
         assert "auto-refresh" not in status_text(app)
 
 

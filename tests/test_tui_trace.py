@@ -15,7 +15,8 @@ from store.spans import audit_log, get_span, log_spans
 from tui.app import BtTuiApp
 from tui.screens.dialogs import HelpScreen, MenuScreen, PromptScreen
 from tui.screens.logs import LogsScreen
-from tui.screens.trace import CHILD_PAGE, TABS, TraceScreen
+from tui.screens.trace import CHILD_PAGE, TraceScreen
+from tui.widgets.span_detail import TABS
 from tui_fixtures import (  # noqa: F401  (fixtures)
     SIZE,
     demo_db,
@@ -58,8 +59,9 @@ def tab_text(screen, tab: str) -> str:
     """What a detail tab shows, as text: its value view, or its JSON tree (expanded nodes).
 
     The detail pane shows one tab at a time: switch to ``tab``, read it, switch back."""
-    previous = screen.detail_tab
-    screen._show_detail(tab)
+    detail = screen.detail
+    previous = detail.tab
+    detail.render_tab(tab)
     try:
         tree = screen.query_one("#j-value")
         if tree.display:
@@ -75,7 +77,7 @@ def tab_text(screen, tab: str) -> str:
             return "\n".join(lines)
         return static_text(screen.query_one("#v-value"), width=100)
     finally:
-        screen._show_detail(previous)
+        detail.render_tab(previous)
 
 
 async def open_trace(pilot, root_span_id: str = FIRST["root_span_id"]) -> TraceScreen:

@@ -5,12 +5,11 @@ knows their names and titles, never their internals."""
 from __future__ import annotations
 
 import gc
-import os
 import sys
 from functools import partial
 from typing import Callable, Optional
 
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
@@ -92,7 +91,7 @@ class BtTuiApp(App):
         self._settings = config.load()
 
     def on_mount(self) -> None:
-        # Queries run in worker threads. Python's sqlite3 drops the GIL for every row it steps,
+        # Queries run in worker threads. Python's SQLite module drops the GIL for every row it steps,
         # and with the default 5 ms switch interval a busy UI thread makes each row wait that
         # long to get it back (a 50-row page took 250+ ms instead of 10). A shorter interval
         # hands the GIL over sooner; the cost to the UI thread is negligible.

@@ -7,11 +7,13 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable, ClassVar, Optional
 
 from textual.screen import Screen
 
 from tui.messages import WorkFailed, WriteDone
+from tui.screens.dialogs import MenuScreen
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ def load_screens() -> None:
 class BtScreen(Screen):
     """A screen of the app. ``HELP`` leads its help page; ``palette_commands()`` are offered
     in the command palette while the screen is open (on top or below a detail screen);
-    ``batch_actions`` act on its selection. Workers report with ``WriteDone``/``WorkFailed``."""
+    ``batch_actions`` act on what ``describe_selection()`` returns (the batch menu and the
+    palette list them). Workers report with ``WriteDone``/``WorkFailed``."""
 
     HELP: ClassVar[str] = ""
     batch_actions: ClassVar[list[BatchAction]] = []
@@ -74,6 +77,30 @@ class BtScreen(Screen):
 
     def palette_commands(self) -> list[Command]:
         return []
+
+    def describe_selection(self) -> tuple[str, Any]:
+        """(what the user calls it, e.g. "3 marked traces"; the ``store.selection.Selection``)."""
+        raise NotImplementedError
+
+    def action_batch(self) -> None:
+        desc, _ = self.describe_selection()
+
+        def picked(key: Optional[str]) -> None:
+            if key:
+                self.run_batch(key)
+
+        self.app.push_screen(MenuScreen(f"Batch action on {desc}", [(a.key, a.label) for a in self.batch_actions]),
+                             picked)
+
+    def run_batch(self, key: str) -> None:
+        """One batch action on the selection (the menu's and the palette's way in)."""
+        desc, sel = self.describe_selection()
+        next(a for a in self.batch_actions if a.key == key).run(self, sel, desc)
+
+    def batch_commands(self) -> list[Command]:
+        """The batch actions as palette commands."""
+        return [Command(a.palette or f"{a.label} (selection)", partial(self.run_batch, a.key), a.help)
+                for a in self.batch_actions]
 
     def on_write_done(self, event: WriteDone) -> None:
         self.notify(event.message)

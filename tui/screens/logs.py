@@ -3,33 +3,29 @@ bar, sorting, saved views, marks, and batch actions on a selection."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime, timezone
 from functools import partial
-from pathlib import Path
 from typing import Any, Optional
 
 import orjson
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import Header, Static
 
 from store.btql import QueryError
-from store.query import SORT_KEYS, LogsQuery, field_hints
-from store.selection import Selection, count_selection, export_selection, retag_selection
-from store.spans import add_comment, default_author, get_span, set_tags
+from store.query import SORT_KEYS, LogsQuery
+from store.selection import Selection, count_selection
+from store.spans import default_author, get_span
 from store.views import list_views, save_view
 from tui.format import fmt_cost, fmt_duration, fmt_scores, fmt_time, fmt_tokens, preview
-from tui.messages import WorkFailed, WriteDone
-from tui.registry import BatchAction, BtScreen, Command, register_screen
-from tui.screens.dialogs import LastTokenSuggester, MenuScreen, PromptScreen
+from tui.actions import EXPORT, TAG, UNTAG, ask_comment, ask_tags, write_in_thread
+from tui.messages import WriteDone
+from tui.registry import BtScreen, Command, register_screen
+from tui.screens.dialogs import MenuScreen, PromptScreen
 from tui.screens.trace import TraceScreen
 from tui.widgets.filter_bar import FilterBar, FilterSuggester
 from tui.widgets.keybar import KeyBar
-from tui.widgets.paged_table import PAGE, Column, PagedTable
+from tui.widgets.paged_table import Column, PagedTable
 
 MAX_ROWS = 1000  # the table holds at most this many rows; more are paged in and out
 
@@ -131,17 +127,11 @@ class LogsScreen(BtScreen):
         Binding("escape", "escape", "Clear", show=False, id="logs.escape"),
     ]
 
+    batch_actions = [TAG, UNTAG, EXPORT]
     HELP = (
         "Logs: newest traces first. Type a filter like  scores.Factuality < 0.5 and tags includes 'vip'"
         "  or plain words to search. enter opens a trace."
     )
-
-    class HintsFound(Message):
-        """Notes on paths of the filter ``text`` that name nothing but look like something."""
-
-        def __init__(self, text: str, hints: list[str]) -> None:
-            super().__init__()
-            self.text, self.hints = text, hints
 
     def __init__(self) -> None:
         super().__init__()
@@ -150,8 +140,6 @@ class LogsScreen(BtScreen):
         self.desc = True
         self.filter_text = ""
         self.suggester = FilterSuggester()
-        self.auto = False
-        self._auto_timer = None
         self.last_ms = 0.0
         self.mode_label = "all rows"
         self.note = ""
@@ -203,7 +191,7 @@ class LogsScreen(BtScreen):
         self.mode_label = page.filter.label
         self.note = page.filter.note
         if first and page.filter.mode == "filter":
-            self._load_hints(page.filter)
+            self.bar.find_hints(self.store, self.app.project, page.filter)
         self.bar.hide_error()
         self._update_status()
         if self._focus_on_rows and first:
@@ -230,25 +218,12 @@ class LogsScreen(BtScreen):
         what = "traces" if self.shape == "traces" else "spans"
         sort = f"sort {self.sort_key} {'↓' if self.desc else '↑'}"
         marks = " · all marked" if t.all_marked else f" · {len(t.marked)} marked" if t.marked else ""
-        auto = " · auto-refresh" if self.auto else ""
+        auto = " · auto-refresh" if t.auto_refresh else ""
         note = f" · {self.note}" if self.note else ""
         line = f"{what} · {self.mode_label}{note} · {total} · {sort}{marks}{auto} · {self.last_ms:.0f} ms"
         self.query_one("#status", Static).update(Text(line, style="dim"))
 
-    @work(thread=True, exclusive=True, group="hints")
-    def _load_hints(self, flt) -> None:
-        """After a filter's first page: say so when it names a score or metadata key this
-        project does not have but has something close (`scores.factuality`)."""
-        try:
-            hints = field_hints(self.store, self.app.project, flt.node)
-        except Exception:
-            return
-        finally:
-            self.store.release_thread()
-        if hints:
-            self.post_message(self.HintsFound(flt.text, hints))
-
-    def on_logs_screen_hints_found(self, event: HintsFound) -> None:
+    def on_filter_bar_hints_found(self, event: FilterBar.HintsFound) -> None:
         if self.filter_text == event.text:
             self.note = " · ".join(event.hints)
             self._update_status()
@@ -329,19 +304,10 @@ class LogsScreen(BtScreen):
         self.bar.load_completions(self.store, self.app.project)
 
     def action_auto_refresh(self) -> None:
-        self.auto = not self.auto
-        if self.auto:
-            self._auto_timer = self.set_interval(2.0, self._auto_tick)
-        elif self._auto_timer is not None:
-            self._auto_timer.stop()
-            self._auto_timer = None
-        self.notify("auto-refresh on (every 2 s)" if self.auto else "auto-refresh off")
+        on = not self.table.auto_refresh
+        self.table.set_auto_refresh(on)
+        self.notify("auto-refresh on (every 2 s)" if on else "auto-refresh off")
         self._update_status()
-
-    def _auto_tick(self) -> None:
-        t = self.table
-        if t.more_before is None and t.cursor_row < PAGE and not t.fetching:
-            t.reload(keep_key=t.cursor_id(), keep_total=True)
 
     # -- marks
     def action_mark(self) -> None:
@@ -382,64 +348,28 @@ class LogsScreen(BtScreen):
 
         def done(name: Optional[str]) -> None:
             if name:
-                self._save_view(name, self.filter_text, self.shape)
+                write_in_thread(self, f"saved view {name!r}", save_view, self.app.project, name, self.filter_text,
+                                self.shape, default_author(), changed=False, failed="could not save the view")
 
         self.app.push_screen(PromptScreen("Save this filter as a view named:", placeholder="e.g. Refund errors"), done)
-
-    @work(thread=True, group="write")
-    def _save_view(self, name: str, text: str, shape: str) -> None:
-        try:
-            save_view(self.store, self.app.project, name, text, shape, default_author())
-        except Exception as exc:
-            self.post_message(WorkFailed(str(exc)))
-            return
-        finally:
-            self.store.release_thread()
-        self.post_message(WriteDone(f"saved view {name!r}", changed=False))
 
     # -- comments, tags, copy
     def action_comment(self) -> None:
         row = self.current_row()
-        if row is None:
-            return
-
-        def done(text: Optional[str]) -> None:
-            if text and text.strip():
-                self._save(row.id, f"comment added to {row.name or row.id}", comment=text.strip())
-
-        self.app.push_screen(PromptScreen(f"Comment on {row.name or 'row'} ({row.id})",
-                                          placeholder="what is wrong or right here?"), done)
+        if row is not None:
+            ask_comment(self, self.app.project, row.id, f"Comment on {row.name or 'row'} ({row.id})",
+                        f"comment added to {row.name or row.id}", placeholder="what is wrong or right here?")
 
     def action_tags(self) -> None:
         row = self.current_row()
-        if row is None:
-            return
+        if row is not None:
+            ask_tags(self, self.app.project, row.id, row.tags, self.known_tags,
+                     f"Tags of {row.name or row.id} (comma-separated)",
+                     hint="→ accepts a suggestion · enter saves · escape cancels")
 
-        def done(text: Optional[str]) -> None:
-            if text is not None:
-                self._save(row.id, "tags saved", tags=[t.strip() for t in text.split(",")])
-
-        self.app.push_screen(
-            PromptScreen(f"Tags of {row.name or row.id} (comma-separated)", value=", ".join(row.tags),
-                         hint="→ accepts a suggestion · enter saves · escape cancels",
-                         suggester=LastTokenSuggester(self.suggester.tags)),
-            done,
-        )
-
-    @work(thread=True, group="write")
-    def _save(self, row_id: str, message: str, *, comment: Optional[str] = None,
-              tags: Optional[list[str]] = None) -> None:
-        try:
-            if comment is not None:
-                add_comment(self.store, self.app.project, row_id, comment, default_author())
-            if tags is not None:
-                set_tags(self.store, self.app.project, row_id, tags, default_author())
-        except Exception as exc:
-            self.post_message(WorkFailed(f"could not save: {exc}"))
-            return
-        finally:
-            self.store.release_thread()
-        self.post_message(WriteDone(message))
+    @property
+    def known_tags(self) -> list[str]:
+        return self.suggester.tags
 
     def on_write_done(self, event: WriteDone) -> None:
         self.notify(event.message)
@@ -458,78 +388,15 @@ class LogsScreen(BtScreen):
     def describe_selection(self) -> tuple[str, Selection]:
         """(what the user calls it, the selection): all matching, the marked rows, else the
         current row. In the traces view a row stands for its whole trace."""
-        t = self.table
+        ids = self.table.chosen_ids()
         what = "traces" if self.shape == "traces" else "rows"
-        if t.all_marked:
-            return "all matching rows", self.selection()
-        if t.marked:
-            n = len(t.marked)
-            return f"{n} marked {what if n != 1 else what[:-1]}", self.selection(tuple(sorted(t.marked)))
-        row = t.current_row()
-        return f"the current {what[:-1]}", self.selection((row.id,) if row is not None else ())
-
-    def action_batch(self) -> None:
-        desc, _ = self.describe_selection()
-
-        def picked(key: Optional[str]) -> None:
-            if key:
-                self.run_batch(key)
-
-        self.app.push_screen(MenuScreen(f"Batch action on {desc}", [(a.key, a.label) for a in self.batch_actions]),
-                             picked)
-
-    def run_batch(self, key: str) -> None:
-        """One batch action on the selection (the menu's and the palette's way in)."""
-        desc, sel = self.describe_selection()
-        next(a for a in self.batch_actions if a.key == key).run(self, sel, desc)
-
-    def ask_retag(self, sel: Selection, desc: str, *, add: bool) -> None:
-        if sel.ids is not None:
-            # Marked rows (or the current one) get the tag themselves: the tags the table shows.
-            sel = replace(sel, shape="spans")
-
-        def done(tag: Optional[str]) -> None:
-            if tag and tag.strip():
-                self._retag(sel, desc, [tag] if add else [], [] if add else [tag])
-
-        self.app.push_screen(PromptScreen(f"{'Add' if add else 'Remove'} a tag on {desc}:",
-                                          suggester=LastTokenSuggester(self.suggester.tags)), done)
-
-    @work(thread=True, group="write")
-    def _retag(self, sel: Selection, desc: str, add: list[str], remove: list[str]) -> None:
-        try:
-            n = retag_selection(self.store, sel, add=add, remove=remove, author=default_author())
-        except Exception as exc:
-            self.post_message(WorkFailed(f"could not save: {exc}"))
-            return
-        finally:
-            self.store.release_thread()
-        self.post_message(WriteDone(f"{'tagged' if add else 'untagged'} {desc} ({n} changed)"))
-
-    def ask_export(self, sel: Selection, desc: str) -> None:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-
-        def done(path: Optional[str]) -> None:
-            if path:
-                self._export(path, sel, desc)
-
-        self.app.push_screen(PromptScreen(f"Export {desc} to:", value=str(Path.cwd() / f"bt-tui-export-{stamp}.jsonl")),
-                             done)
-
-    @work(thread=True, group="write")
-    def _export(self, path: str, sel: Selection, desc: str) -> None:
-        n = 0
-        try:
-            with open(path, "w", encoding="utf-8") as out:
-                for line in export_selection(self.store, sel):
-                    out.write(line + "\n")
-                    n += 1
-        except Exception as exc:
-            self.post_message(WorkFailed(f"export failed: {exc}"))
-            return
-        finally:
-            self.store.release_thread()
-        self.post_message(WriteDone(f"exported {n} spans ({desc}) to {path}", changed=False))
+        if ids is None:
+            desc = "all matching rows"
+        elif self.table.marked:
+            desc = f"{len(ids)} marked {what if len(ids) != 1 else what[:-1]}"
+        else:
+            desc = f"the current {what[:-1]}"
+        return desc, self.selection(ids)
 
     def palette_commands(self) -> list[Command]:
         cmds = [Command(f"View: {v.name}", partial(self.show_view, v.filter), v.filter)
@@ -540,15 +407,7 @@ class LogsScreen(BtScreen):
             Command("Save filter as view", self.action_save_view, "name the current filter"),
             Command("Batch action on selection", self.action_batch, "tags, export, and more"),
         ]
-        return cmds + [Command(a.palette or f"{a.label} (selection)", partial(self.run_batch, a.key), a.help)
-                       for a in self.batch_actions]
+        return cmds + self.batch_commands()
 
-
-LogsScreen.batch_actions = [
-    BatchAction("tag", "Add a tag…", partial(LogsScreen.ask_retag, add=True), palette="Add a tag to the selection"),
-    BatchAction("untag", "Remove a tag…", partial(LogsScreen.ask_retag, add=False),
-                palette="Remove a tag from the selection"),
-    BatchAction("export", "Export to a JSONL file…", LogsScreen.ask_export, palette="Export selection to a file"),
-]
 
 register_screen("logs", "Logs", LogsScreen)

@@ -11,34 +11,31 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Optional
+from typing import Optional
 
 import orjson
-from rich.console import Group
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Header, Static, Tab, Tabs, Tree
+from textual.widgets import Header, Static, Tree
 from textual.widgets.tree import TreeNode
 from textual.worker import get_current_worker
 
-from engine.chat import span_markdown, trace_markdown, transcript
+from engine.chat import span_markdown, trace_markdown
 from store.query import completions
-from store.spans import add_comment, default_author, set_tags
 from store.traces import ancestors, children_of, find_in_trace, roots_of, span_by_rid, trace_info, trace_spans
+from tui.actions import ask_comment, ask_tags
 from tui.format import fmt_duration
 from tui.messages import WorkFailed, WriteDone
 from tui.registry import BtScreen, Command
-from tui.screens.dialogs import LastTokenSuggester, MenuScreen, PromptScreen
-from tui.widgets.json_tree import JsonTree
+from tui.screens.dialogs import MenuScreen, PromptScreen
 from tui.widgets.keybar import KeyBar
+from tui.widgets.span_detail import SpanDetail
 from tui.widgets.span_tree import SpanTree
-from tui.widgets.transcript import render_value
 
-TABS = ("input", "output", "expected", "metadata", "metrics", "scores", "comments")
 CHILD_PAGE = 200
 
 
@@ -117,9 +114,9 @@ class TraceScreen(BtScreen):
     class TagsKnown(Message):
         """The project's tags (for completion), to edit the tags of ``span``."""
 
-        def __init__(self, span: dict, rid: int, tags: list[str]) -> None:
+        def __init__(self, span: dict, tags: list[str]) -> None:
             super().__init__()
-            self.span, self.rid, self.tags = span, rid, tags
+            self.span, self.tags = span, tags
 
     class Copied(Message):
         def __init__(self, text: str) -> None:
@@ -133,7 +130,6 @@ class TraceScreen(BtScreen):
         self.info = None
         self.span: Optional[dict] = None
         self._detail_rid: Optional[int] = None  # the span the detail shows (or is being read)
-        self.detail_tab = "input"  # the detail tab shown
         self.matches: list[tuple[int, str]] = []
         self.match_i = 0
         self.find_text = ""
@@ -143,18 +139,16 @@ class TraceScreen(BtScreen):
         yield Static("", id="trace-status")
         with Horizontal(id="trace-body"):
             yield SpanTree("trace", id="tree")
-            # One tab strip over one value view (a text view or a JSON tree), refilled when the
-            # tab or the span changes: seven mounted panes cost ~40 widgets and a slow first paint.
-            with Vertical(id="detail-box"):
-                yield Tabs(*(Tab(tab.capitalize(), id=tab) for tab in TABS), id="detail")
-                with VerticalScroll(id="s-value"):
-                    yield Static("", id="v-value", classes="value")
-                yield JsonTree(id="j-value", classes="json")
+            yield SpanDetail()
         yield KeyBar()
 
     @property
     def tree(self) -> SpanTree:
         return self.query_one(SpanTree)
+
+    @property
+    def detail(self) -> SpanDetail:
+        return self.query_one(SpanDetail)
 
     def on_mount(self) -> None:
         self.tree.focus()
@@ -243,14 +237,14 @@ class TraceScreen(BtScreen):
         self.post_message(self.Found(text, matches, route))
 
     @work(thread=True, exclusive=True, group="tags")
-    def _read_tags(self, span: dict, rid: int) -> None:
+    def _read_tags(self, span: dict) -> None:
         try:
             tags = [t for t, _ in completions(self.store, self.app.project).tags]
         except Exception:
             tags = []  # completion is a convenience: the tags can still be typed
         finally:
             self.store.release_thread()
-        self.post_message(self.TagsKnown(span, rid, tags))
+        self.post_message(self.TagsKnown(span, tags))
 
     @work(thread=True, group="copy")
     def _copy_trace(self, markdown: bool) -> None:
@@ -263,22 +257,6 @@ class TraceScreen(BtScreen):
             self.store.release_thread()
         text = trace_markdown(spans) if markdown else orjson.dumps(spans, option=orjson.OPT_INDENT_2).decode()
         self.post_message(self.Copied(text))
-
-    @work(thread=True, group="write")
-    def _save(self, row_id: str, rid: int, *, comment: Optional[str] = None, tags: Optional[list[str]] = None) -> None:
-        try:
-            if comment is not None:
-                add_comment(self.store, self.app.project, row_id, comment, default_author())
-            if tags is not None:
-                set_tags(self.store, self.app.project, row_id, tags, default_author())
-            span = span_by_rid(self.store, rid)
-        except Exception as exc:
-            self.post_message(WorkFailed(f"could not save: {exc}"))
-            return
-        finally:
-            self.store.release_thread()
-        self.post_message(WriteDone("comment added" if comment is not None else "tags saved"))
-        self.post_message(self.SpanLoaded(span, rid))
 
     # -- what they report (the UI thread)
     def on_trace_screen_opened(self, event: Opened) -> None:
@@ -339,6 +317,8 @@ class TraceScreen(BtScreen):
 
     def on_write_done(self, event: WriteDone) -> None:
         self.notify(event.message)
+        if event.changed and self._detail_rid is not None:
+            self._read_span(self._detail_rid)
 
     # -- the tree
     def _load_children(self, node: TreeNode) -> None:
@@ -399,106 +379,14 @@ class TraceScreen(BtScreen):
 
     def _render_span(self, span: dict) -> None:
         self.span = span
-        self._show_detail(self.detail_tab)
+        self.detail.show(span)
 
     # -- the detail
-    def _tab_content(self, span: dict, tab: str) -> tuple[str, Any]:
-        """What a detail tab shows for a span: ("tree", value) or ("text", renderable)."""
-        if tab == "comments":
-            cs = span.get("comments") or []
-            if not cs:
-                return "text", Text("no comments yet · press c to add one", style="dim italic")
-            body = Text()
-            for c in cs:
-                body.append(f"{c['author']}", style="bold")
-                body.append(f"  {c['created'][:19].replace('T', ' ')}\n", style="dim")
-                body.append(c["text"] + "\n\n")
-            return "text", body
-        if tab == "scores":
-            scores = span.get("scores") or {}
-            if not scores:
-                return "text", Text("no scores", style="dim italic")
-            body = Text()
-            for k, v in scores.items():
-                bar = "█" * int(round((v or 0) * 20))
-                body.append(f"{k:<24}", style="bold")
-                body.append(f"{'null' if v is None else f'{v:.3f}':>6}  ")
-                body.append(bar + "\n", style="green" if (v or 0) >= 0.5 else "red")
-            return "text", body
-        if tab == "metrics":
-            m = dict(span.get("metrics") or {})
-            if not m:
-                return "text", Text("no metrics", style="dim italic")
-            body = Text()
-            start, end = m.get("start"), m.get("end")
-            if isinstance(start, (int, float)) and isinstance(end, (int, float)):
-                body.append(f"{'duration':<24}", style="bold")
-                body.append(f"{fmt_duration(end - start)}\n")
-            for k, v in m.items():
-                body.append(f"{k:<24}", style="bold")
-                if k in ("start", "end") and isinstance(v, (int, float)):
-                    from datetime import datetime, timezone
-
-                    try:
-                        when = datetime.fromtimestamp(v, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-                        body.append(f"{when} UTC", style="")
-                        body.append(f"  ({v})\n", style="dim")
-                        continue
-                    except (OverflowError, OSError, ValueError):
-                        pass
-                body.append(f"{v:,}\n" if isinstance(v, int) and not isinstance(v, bool) else f"{v}\n")
-            return "text", body
-        if tab == "metadata":
-            md = dict(span.get("metadata") or {})
-            md["tags"] = span.get("tags")
-            md["span_attributes"] = span.get("span_attributes")
-            md["id"] = span["id"]
-            md["span_id"] = span["span_id"]
-            md["created"] = span["created"]
-            if span.get("error") is not None:
-                md["error"] = span["error"]
-            return "tree", md
-        if tab == "output" and span.get("error") is not None:
-            # The error leads (in full, wrapped), then whatever output there is.
-            parts = [Text("error", style="bold red"), render_value(span["error"])]
-            if span.get("output") is not None:
-                parts += [Text(""), Text("output", style="bold"), render_value(span["output"])]
-            return "text", Group(*parts)
-        value = span.get(tab)
-        nested = isinstance(value, list) or (
-            isinstance(value, dict) and any(isinstance(v, (dict, list)) and v for v in value.values()))
-        if nested and value and transcript(value) is None:
-            return "tree", value
-        return "text", render_value(value)
-
-    def _show_detail(self, tab: str) -> None:
-        """Fill the value view with ``tab`` of the current span."""
-        self.detail_tab = tab
-        if self.span is None:
-            return
-        kind, content = self._tab_content(self.span, tab)
-        tree = self.query_one("#j-value", JsonTree)
-        scroll = self.query_one("#s-value")
-        if kind == "tree":
-            tree.set_value(content)
-            tree.display, scroll.display = True, False
-        else:
-            self.query_one("#v-value", Static).update(content)
-            scroll.scroll_home(animate=False)
-            tree.display, scroll.display = False, True
-
-    @on(Tabs.TabActivated, "#detail")
-    def _tab_activated(self, event: Tabs.TabActivated) -> None:
-        if event.tab is not None and event.tab.id != self.detail_tab:
-            self._show_detail(event.tab.id)
-
     def action_tab(self, step: int) -> None:
-        i = TABS.index(self.detail_tab) if self.detail_tab in TABS else 0
-        self.action_show_tab(TABS[(i + step) % len(TABS)])
+        self.detail.step_tab(step)
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one("#detail", Tabs).active = tab
-        self._show_detail(tab)
+        self.detail.show_tab(tab)
 
     # -- moving
     def action_next_span(self) -> None:
@@ -588,7 +476,7 @@ class TraceScreen(BtScreen):
     def action_open_value(self) -> None:
         if self.span is None:
             return
-        tab = self.detail_tab
+        tab = self.detail.tab
         value = self.span.get(tab) if tab in self.span else self.span
         text = value if isinstance(value, str) else orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
         pager = os.environ.get("PAGER") or "less"
@@ -608,29 +496,18 @@ class TraceScreen(BtScreen):
 
     # -- comments, tags
     def action_comment(self) -> None:
-        if self.span is None:
-            return
-        span, rid = self.span, self._detail_rid
-
-        def done(text: Optional[str]) -> None:
-            if text and text.strip():
-                self._save(span["id"], rid, comment=text.strip())
-
-        self.app.push_screen(PromptScreen(f"Comment on {span['span_attributes'].get('name') or span['id']}"), done)
+        if self.span is not None:
+            span = self.span
+            ask_comment(self, self.app.project, span["id"],
+                        f"Comment on {span['span_attributes'].get('name') or span['id']}", "comment added")
 
     def action_tags(self) -> None:
         if self.span is not None:
-            self._read_tags(self.span, self._detail_rid)
+            self._read_tags(self.span)
 
     def on_trace_screen_tags_known(self, event: TagsKnown) -> None:
-        span = event.span
-
-        def done(text: Optional[str]) -> None:
-            if text is not None:
-                self._save(span["id"], event.rid, tags=text.split(","))
-
-        self.app.push_screen(PromptScreen("Tags (comma-separated)", value=", ".join(span.get("tags") or []),
-                                          suggester=LastTokenSuggester(event.tags)), done)
+        ask_tags(self, self.app.project, event.span["id"], event.span.get("tags") or [], event.tags,
+                 "Tags (comma-separated)")
 
     def palette_commands(self) -> list[Command]:
         return [

@@ -18,7 +18,7 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from store.btql import QueryError
-from store.query import check_filter, completions
+from store.query import check_filter, completions, field_hints
 
 
 class FilterSuggester(Suggester):
@@ -107,6 +107,14 @@ class FilterBar(Vertical):
         def __init__(self, text: str) -> None:
             super().__init__()
             self.text = text
+
+    class HintsFound(Message):
+        """Paths in the filter ``text`` that name nothing here but look like something that
+        does (`scores.factuality` when there is `scores.Factuality`): notes, not errors."""
+
+        def __init__(self, text: str, hints: list[str]) -> None:
+            super().__init__()
+            self.text, self.hints = text, hints
 
     class CompletionsLoaded(Message):
         def __init__(self, completions) -> None:
@@ -197,3 +205,16 @@ class FilterBar(Vertical):
     def on_filter_bar_completions_loaded(self, event: CompletionsLoaded) -> None:
         event.stop()
         self.suggester.set_completions(event.completions)
+
+    @work(thread=True, exclusive=True, group="hints")
+    def find_hints(self, store, project: str, flt) -> None:
+        """Look for paths of the applied filter ``flt`` (``store.query.Filter``) that name
+        nothing in the project but something close; ``HintsFound`` if there are any."""
+        try:
+            hints = field_hints(store, project, flt.node)
+        except Exception:
+            return
+        finally:
+            store.release_thread()
+        if hints:
+            self.post_message(self.HintsFound(flt.text, hints))

@@ -154,60 +154,47 @@ class PagedTable(ScrollView, can_focus=True):
     cursor_row: reactive[int] = reactive(0, always_update=True, init=False)
 
     # -- messages (workers post the first three to the table; all bubble on to the screen)
-    class PageLoaded(Message):
+    class TableMessage(Message):
+        def __init__(self, table: "PagedTable") -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> "PagedTable":
+            return self.table
+
+    class PageLoaded(TableMessage):
         """A page arrived; the screen sees it after the table has put its rows on."""
 
         def __init__(self, table: "PagedTable", source: PageSource, page: Page, mode: str, keep_key: Optional[str],
                      seq: int) -> None:
-            super().__init__()
-            self.table, self.source, self.page, self.mode, self.keep_key, self.seq = \
-                table, source, page, mode, keep_key, seq
+            super().__init__(table)
+            self.source, self.page, self.mode, self.keep_key, self.seq = source, page, mode, keep_key, seq
 
-        @property
-        def control(self) -> "PagedTable":
-            return self.table
-
-    class PageFailed(Message):
+    class PageFailed(TableMessage):
         """Reading a page raised ``error``; the rows shown stay as they were."""
 
         def __init__(self, table: "PagedTable", error: Exception, seq: int) -> None:
-            super().__init__()
-            self.table, self.error, self.seq = table, error, seq
+            super().__init__(table)
+            self.error, self.seq = error, seq
 
-        @property
-        def control(self) -> "PagedTable":
-            return self.table
-
-    class Counted(Message):
+    class Counted(TableMessage):
         """The source's row count (None when counting failed)."""
 
         def __init__(self, table: "PagedTable", source: PageSource, total: Optional[int]) -> None:
-            super().__init__()
-            self.table, self.source, self.total = table, source, total
+            super().__init__(table)
+            self.source, self.total = source, total
 
-        @property
-        def control(self) -> "PagedTable":
-            return self.table
-
-    class RowHighlighted(Message):
+    class RowMessage(TableMessage):
         def __init__(self, table: "PagedTable", row: Any) -> None:
-            super().__init__()
-            self.table, self.row = table, row
+            super().__init__(table)
+            self.row = row
 
-        @property
-        def control(self) -> "PagedTable":
-            return self.table
+    class RowHighlighted(RowMessage):
+        """The cursor moved to ``row``."""
 
-    class RowSelected(Message):
-        """Enter (or a double click) on a row."""
-
-        def __init__(self, table: "PagedTable", row: Any) -> None:
-            super().__init__()
-            self.table, self.row = table, row
-
-        @property
-        def control(self) -> "PagedTable":
-            return self.table
+    class RowSelected(RowMessage):
+        """Enter (or a double click) on ``row``."""
 
     def __init__(self, columns: Sequence[Column] = (), *, markable: bool = False, zebra_stripes: bool = True,
                  max_rows: Optional[int] = None, id: Optional[str] = None, classes: Optional[str] = None) -> None:
@@ -228,6 +215,7 @@ class PagedTable(ScrollView, can_focus=True):
         self._placed_width = -1
         self._lines: LRUCache[tuple, Strip] = LRUCache(maxsize=1000)
         self._seq = 0  # the newest page request; older answers are dropped
+        self._auto_timer = None
         self._recount = False
         self.set_columns(columns)
 
@@ -411,6 +399,23 @@ class PagedTable(ScrollView, can_focus=True):
             return
         self.total = event.total
 
+    @property
+    def auto_refresh(self) -> bool:
+        return self._auto_timer is not None
+
+    def set_auto_refresh(self, on: bool, every: float = 2.0) -> None:
+        """Read the first page again every ``every`` seconds while the cursor is on it, so rows
+        that another process writes show up by themselves."""
+        if self._auto_timer is not None:
+            self._auto_timer.stop()
+            self._auto_timer = None
+        if on:
+            self._auto_timer = self.set_interval(every, self._auto_tick)
+
+    def _auto_tick(self) -> None:
+        if self.more_before is None and self.cursor_row < PAGE and not self.fetching:
+            self.reload(keep_key=self.cursor_id(), keep_total=True)
+
     # -- marks
     def is_marked(self, row: Any) -> bool:
         return self.all_marked or self.source.row_id(row) in self.marked
@@ -431,6 +436,16 @@ class PagedTable(ScrollView, can_focus=True):
         self.all_marked = not self.all_marked
         self.marked.clear()
         self.refresh()
+
+    def chosen_ids(self) -> Optional[tuple[str, ...]]:
+        """The rows an action is for: None when all are marked, else the marked ones, else
+        the cursor's row (or none)."""
+        if self.all_marked:
+            return None
+        if self.marked:
+            return tuple(sorted(self.marked))
+        rid = self.cursor_id()
+        return (rid,) if rid is not None else ()
 
     def clear_marks(self) -> None:
         self.all_marked = False
