@@ -1,14 +1,20 @@
-"""What several screens do to rows: comment, edit tags, and the batch actions on a selection
-(add or remove a tag, export). Each asks with a dialog, writes in a worker thread, and tells
-the screen how it went with ``WriteDone`` / ``WorkFailed``."""
+"""What several screens do to rows: comment, edit tags, the batch actions on a selection (add
+or remove a tag, export), open a value in the pager. Each asks with a dialog, writes in a
+worker thread, and tells the screen how it went with ``WriteDone`` / ``WorkFailed``."""
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+import tempfile
 from dataclasses import replace
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Optional
+
+import orjson
 
 from store.selection import Selection, export_selection, retag_selection
 from store.spans import add_comment, default_author, set_tags
@@ -53,6 +59,26 @@ def ask_tags(screen, project: str, row_id: str, tags: list[str], known: list[str
 
     screen.app.push_screen(PromptScreen(title, value=", ".join(tags), hint=hint, suggester=LastTokenSuggester(known)),
                            done)
+
+
+def open_in_pager(screen, value: Any) -> None:
+    """``value`` (text, else indented JSON) in ``$PAGER`` (else ``$EDITOR -R``, else less),
+    from a read-only temp file, with the app suspended meanwhile."""
+    text = value if isinstance(value, str) else orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    pager = os.environ.get("PAGER") or "less"
+    editor = os.environ.get("EDITOR")
+    cmd = shlex.split(pager) if os.environ.get("PAGER") or not editor else shlex.split(editor) + ["-R"]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
+        f.write(text)
+        path = f.name
+    os.chmod(path, 0o444)  # read-only: this is a view, not an edit
+    try:
+        with screen.app.suspend():
+            subprocess.run(cmd + [path], check=False)
+    except Exception as exc:
+        screen.notify(f"could not open {cmd[0]}: {exc}", severity="error")
+    finally:
+        os.unlink(path)
 
 
 # -- batch actions: run(screen, selection, description); the screen has ``known_tags``

@@ -4,22 +4,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.message import Message
 
 
+@dataclass
 class WriteDone(Message):
     """A write finished; ``message`` tells the user what changed. ``changed``: rows on show
     may be out of date."""
 
-    def __init__(self, message: str, changed: bool = True) -> None:
-        super().__init__()
-        self.message = message
-        self.changed = changed
+    message: str
+    changed: bool = True
 
 
+@dataclass
 class WorkFailed(Message):
     """Background work failed; ``message`` is the one line the user sees (no traceback)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__()
-        self.message = message
+    message: str

@@ -5,13 +5,9 @@ message; an error reaches the user as a one-line notice."""
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Optional
+from typing import Any, Optional
 
 import orjson
 from rich.text import Text
@@ -27,7 +23,7 @@ from textual.worker import get_current_worker
 from engine.chat import span_markdown, trace_markdown
 from store.query import completions
 from store.traces import ancestors, children_of, find_in_trace, roots_of, span_by_rid, trace_info, trace_spans
-from tui.actions import ask_comment, ask_tags
+from tui.actions import ask_comment, ask_tags, open_in_pager
 from tui.format import fmt_duration
 from tui.messages import WorkFailed, WriteDone
 from tui.registry import BtScreen, Command
@@ -73,55 +69,57 @@ class TraceScreen(BtScreen):
         Binding("7", "show_tab('comments')", "Comments", show=False, id="trace.tab_comments"),
     ]
 
-    AUTO_FOCUS = "#tree"
     HELP = "Trace: the tree shows when each span ran (bar) and what it cost. enter/space expands; 1-7 pick a tab."
 
     # -- what the workers report
+    @dataclass
     class Opened(Message):
         """The trace's bounds, its top spans, the first one's children, the way to the span
-        to show first (if one was asked for), and that span's detail."""
+        to show first (if one was asked for), and that span's detail (or why it failed)."""
 
-        def __init__(self, info=None, roots: tuple = (), kids: tuple = (), route: Optional[Route] = None,
-                     span: Optional[dict] = None, rid: Optional[int] = None, error: str = "") -> None:
-            super().__init__()
-            self.info, self.roots, self.kids, self.route, self.span, self.rid, self.error = \
-                info, roots, kids, route, span, rid, error
+        info: Any = None
+        roots: list = field(default_factory=list)
+        kids: list = field(default_factory=list)
+        route: Optional[Route] = None
+        span: Optional[dict] = None
+        rid: Optional[int] = None
+        error: str = ""
 
+    @dataclass
     class ChildrenLoaded(Message):
         """A page of ``node``'s children, read from ``offset`` (None: the read failed)."""
 
-        def __init__(self, node: TreeNode, kids: Optional[list], offset: int) -> None:
-            super().__init__()
-            self.node, self.kids, self.offset = node, kids, offset
+        node: TreeNode
+        kids: Optional[list]
+        offset: int
 
+    @dataclass
     class SpanLoaded(Message):
-        def __init__(self, span: dict, rid: int) -> None:
-            super().__init__()
-            self.span, self.rid = span, rid
+        span: dict
+        rid: int
 
+    @dataclass
     class RouteLoaded(Message):
-        def __init__(self, route: Route) -> None:
-            super().__init__()
-            self.route = route
+        route: Route
 
+    @dataclass
     class Found(Message):
         """The spans matching a find, and the way to the first."""
 
-        def __init__(self, text: str, matches: list, route: Optional[Route]) -> None:
-            super().__init__()
-            self.text, self.matches, self.route = text, matches, route
+        text: str
+        matches: list
+        route: Optional[Route]
 
+    @dataclass
     class TagsKnown(Message):
         """The project's tags (for completion), to edit the tags of ``span``."""
 
-        def __init__(self, span: dict, tags: list[str]) -> None:
-            super().__init__()
-            self.span, self.tags = span, tags
+        span: dict
+        tags: list[str]
 
+    @dataclass
     class Copied(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
+        text: str
 
     def __init__(self, root_span_id: str, focus_span: Optional[str] = None) -> None:
         super().__init__()
@@ -474,25 +472,9 @@ class TraceScreen(BtScreen):
         self.notify(f"copied {len(text):,} characters to the clipboard (OSC 52)")
 
     def action_open_value(self) -> None:
-        if self.span is None:
-            return
-        tab = self.detail.tab
-        value = self.span.get(tab) if tab in self.span else self.span
-        text = value if isinstance(value, str) else orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
-        pager = os.environ.get("PAGER") or "less"
-        editor = os.environ.get("EDITOR")
-        cmd = shlex.split(pager) if os.environ.get("PAGER") or not editor else shlex.split(editor) + ["-R"]
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
-            f.write(text)
-            path = f.name
-        os.chmod(path, 0o444)  # read-only: this is a view, not an edit
-        try:
-            with self.app.suspend():
-                subprocess.run(cmd + [path], check=False)
-        except Exception as exc:
-            self.notify(f"could not open {cmd[0]}: {exc}", severity="error")
-        finally:
-            os.unlink(path)
+        if self.span is not None:
+            tab = self.detail.tab
+            open_in_pager(self, self.span.get(tab) if tab in self.span else self.span)
 
     # -- comments, tags
     def action_comment(self) -> None:

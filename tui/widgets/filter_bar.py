@@ -6,7 +6,8 @@ error with a caret under the column and the applied filter stays as it was."""
 
 from __future__ import annotations
 
-from typing import Optional
+from dataclasses import dataclass
+from typing import Any, Optional
 
 from rich.text import Text
 from textual import on, work
@@ -101,25 +102,23 @@ class FilterBar(Vertical):
     """``#filter`` (the input), ``#filter-error`` (caret and message), ``#filter-hint``
     (completions of the word being typed)."""
 
+    @dataclass
     class Applied(Message):
         """Enter on text that compiles: the screen runs it."""
 
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
+        text: str
 
+    @dataclass
     class HintsFound(Message):
         """Paths in the filter ``text`` that name nothing here but look like something that
         does (`scores.factuality` when there is `scores.Factuality`): notes, not errors."""
 
-        def __init__(self, text: str, hints: list[str]) -> None:
-            super().__init__()
-            self.text, self.hints = text, hints
+        text: str
+        hints: list[str]
 
+    @dataclass
     class CompletionsLoaded(Message):
-        def __init__(self, completions) -> None:
-            super().__init__()
-            self.completions = completions
+        completions: Any  # store.query.Completions
 
     def __init__(self, suggester: FilterSuggester, placeholder: str = "", id: str = "filter-box") -> None:
         super().__init__(id=id)

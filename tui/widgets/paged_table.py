@@ -154,47 +154,49 @@ class PagedTable(ScrollView, can_focus=True):
     cursor_row: reactive[int] = reactive(0, always_update=True, init=False)
 
     # -- messages (workers post the first three to the table; all bubble on to the screen)
+    @dataclass
     class TableMessage(Message):
-        def __init__(self, table: "PagedTable") -> None:
-            super().__init__()
-            self.table = table
+        table: "PagedTable"
 
         @property
         def control(self) -> "PagedTable":
             return self.table
 
+    @dataclass
     class PageLoaded(TableMessage):
         """A page arrived; the screen sees it after the table has put its rows on."""
 
-        def __init__(self, table: "PagedTable", source: PageSource, page: Page, mode: str, keep_key: Optional[str],
-                     seq: int) -> None:
-            super().__init__(table)
-            self.source, self.page, self.mode, self.keep_key, self.seq = source, page, mode, keep_key, seq
+        source: PageSource
+        page: Page
+        mode: str  # replace (the first page) | last | append | prepend
+        keep_key: Optional[str]
+        seq: int
 
+    @dataclass
     class PageFailed(TableMessage):
         """Reading a page raised ``error``; the rows shown stay as they were."""
 
-        def __init__(self, table: "PagedTable", error: Exception, seq: int) -> None:
-            super().__init__(table)
-            self.error, self.seq = error, seq
+        error: Exception
+        seq: int
 
+    @dataclass
     class Counted(TableMessage):
         """The source's row count (None when counting failed)."""
 
-        def __init__(self, table: "PagedTable", source: PageSource, total: Optional[int]) -> None:
-            super().__init__(table)
-            self.source, self.total = source, total
+        source: PageSource
+        total: Optional[int]
 
-    class RowMessage(TableMessage):
-        def __init__(self, table: "PagedTable", row: Any) -> None:
-            super().__init__(table)
-            self.row = row
-
-    class RowHighlighted(RowMessage):
+    @dataclass
+    class RowHighlighted(TableMessage):
         """The cursor moved to ``row``."""
 
-    class RowSelected(RowMessage):
+        row: Any
+
+    @dataclass
+    class RowSelected(TableMessage):
         """Enter (or a double click) on ``row``."""
+
+        row: Any
 
     def __init__(self, columns: Sequence[Column] = (), *, markable: bool = False, zebra_stripes: bool = True,
                  max_rows: Optional[int] = None, id: Optional[str] = None, classes: Optional[str] = None) -> None:
