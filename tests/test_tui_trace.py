@@ -498,3 +498,41 @@ async def test_error_leads_the_output_tab_metrics_read_as_times_and_q_goes_back(
         await pilot.press("q")  # on a detail screen q goes back, it does not quit
         await settle(pilot)
         assert app.is_running and not isinstance(app.screen, TraceScreen)
+
+
+async def test_store_errors_become_notices_and_a_missing_trace_says_so(app, monkeypatch):
+    """Every read of the trace screen runs in a worker: a failure is a one-line notice, never a
+    traceback, and the screen stays usable."""
+    import tui.screens.trace as trace_mod
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_trace(pilot, DEEP_ROOT)
+        monkeypatch.setattr(trace_mod, "children_of", boom)
+        monkeypatch.setattr(trace_mod, "find_in_trace", boom)
+        await pilot.press("n", "n", "enter")  # search_kb: its children cannot be read
+        await wait_for(pilot, lambda: any("could not read the spans under search_kb: disk on fire" in n
+                                          for n in notifications(app)), "the children notice")
+        await pilot.press("f")
+        await paste(pilot, "anything")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("find failed: disk on fire" in n for n in notifications(app)),
+                       "the find notice")
+        await settle(pilot)
+        assert app.is_running and app.screen is screen and app._exception is None
+        await pilot.press("p")  # keys still work
+        assert node_name(tree_of(screen).cursor_node) == "classify_intent"
+        # A trace that is not there: the status line says so; escape goes back.
+        await pilot.press("escape")
+        app.push_screen(TraceScreen("no-such-trace"))
+
+        def status() -> str:
+            found = app.screen.query("#trace-status")
+            return static_text(found.first()) if found else ""
+
+        await wait_for(pilot, lambda: "no trace 'no-such-trace'" in status(), "the missing-trace status")
+        assert "press escape to go back" in status()
+        await pilot.press("escape")
+        assert isinstance(app.screen, LogsScreen)
