@@ -1,10 +1,10 @@
 """Reading one trace: its bounds, children of a span (lazily, for the tree), whole spans,
-find-in-trace, and Markdown rendering for copy/paste into a chat."""
+find-in-trace. (Rendering a trace as Markdown is engine.chat's.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
 import orjson
 
@@ -144,65 +144,3 @@ def ancestors(store: Store, info: TraceInfo, span_id: str) -> list[str]:
         chain.append(row[0])
         current = row[0]
     return list(reversed(chain))
-
-
-# --- Markdown, for pasting into a chat ----------------------------------------------------------
-
-
-def is_chat(value: Any) -> bool:
-    return (
-        isinstance(value, list)
-        and bool(value)
-        and all(isinstance(m, dict) and "role" in m for m in value)
-    )
-
-
-def _md_value(value: Any) -> str:
-    if value is None:
-        return "_(none)_"
-    if isinstance(value, str):
-        return value
-    if is_chat(value):
-        return "\n\n".join(f"**{m.get('role')}**: {_content(m)}" for m in value)
-    if isinstance(value, dict) and "role" in value and "content" in value:
-        return f"**{value['role']}**: {_content(value)}"
-    return "```json\n" + orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n```"
-
-
-def _content(m: dict) -> str:
-    c = m.get("content")
-    if isinstance(c, str):
-        text = c
-    elif c is None:
-        text = ""
-    else:
-        text = orjson.dumps(c).decode()
-    if m.get("tool_calls"):
-        text += "\n```json\n" + orjson.dumps(m["tool_calls"], option=orjson.OPT_INDENT_2).decode() + "\n```"
-    return text
-
-
-def span_markdown(span: dict) -> str:
-    attrs = span.get("span_attributes") or {}
-    metrics = span.get("metrics") or {}
-    head = f"### {attrs.get('name') or 'span'} ({attrs.get('type') or '?'})"
-    meta = []
-    if metrics.get("start") is not None and metrics.get("end") is not None:
-        meta.append(f"duration {metrics['end'] - metrics['start']:.2f}s")
-    if metrics.get("tokens") is not None:
-        meta.append(f"{metrics['tokens']:g} tokens")
-    if (span.get("metadata") or {}).get("model"):
-        meta.append(f"model {span['metadata']['model']}")
-    parts = [head, f"_{span['created']} · {', '.join(meta)}_" if meta else f"_{span['created']}_"]
-    for key in ("input", "output", "expected", "error"):
-        if span.get(key) is not None:
-            parts.append(f"**{key.capitalize()}**\n\n{_md_value(span[key])}")
-    if span.get("scores"):
-        parts.append("**Scores**: " + ", ".join(f"{k}={v}" for k, v in span["scores"].items()))
-    for c in span.get("comments") or []:
-        parts.append(f"> {c['author']}: {c['text']}")
-    return "\n\n".join(parts)
-
-
-def trace_markdown(spans: list[dict]) -> str:
-    return "\n\n---\n\n".join(span_markdown(s) for s in spans)

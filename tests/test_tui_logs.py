@@ -60,7 +60,7 @@ def table_of(screen):
 
 
 def table_ids(screen) -> list[str]:
-    return [row.key.value for row in table_of(screen).ordered_rows]
+    return table_of(screen).row_ids()
 
 
 def cell(screen, row_id: str, column: str) -> str:
@@ -134,7 +134,7 @@ async def test_rows_load_newest_first(app):
         expected = sample_roots()
         assert len(expected) == 300
         assert table_ids(screen) == root_ids(expected[:50])  # one page, newest first
-        assert [r.id for r in screen.rows] == root_ids(expected[:50])
+        assert [r.id for r in screen.table.rows] == root_ids(expected[:50])
         first = expected[0]
         assert cell(screen, first["id"], "time") == fmt_time(first["created"])
         assert cell(screen, first["id"], "name").startswith("support_request ·")
@@ -220,8 +220,8 @@ async def test_plain_words_run_full_text_search(app):
         status = status_text(app)
         assert "full-text search" in status
         assert "searched the words" in status
-        shown = [r.root_span_id for r in screen.rows]
-        assert 0 < screen.total < 300
+        shown = [r.root_span_id for r in screen.table.rows]
+        assert 0 < screen.table.total < 300
         # Every trace found contains both words somewhere in its spans.
         for root in shown:
             text = json.dumps(sample_trace(root), ensure_ascii=False).lower()
@@ -273,7 +273,7 @@ async def test_escape_clears_marks_then_filter(app):
         await pilot.press("space")
         assert "1 marked" in status_text(app)
         await pilot.press("escape")  # 1st: marks
-        assert screen.marked == set() and not screen.all_marked
+        assert screen.table.marked == set() and not screen.table.all_marked
         assert "marked" not in status_text(app)
         assert screen.filter_text == FACT_FILTER and table_ids(screen) == filtered
         await pilot.press("escape")  # 2nd: the filter
@@ -317,11 +317,11 @@ async def test_j_k_G_g_move_the_cursor(app):
         assert table.cursor_row == 1
         # G: the last page, the oldest trace highlighted.
         await pilot.press("G")
-        await wait_for(pilot, lambda: screen.rows[-1].id == roots[-1]["id"], "the last page")
+        await wait_for(pilot, lambda: screen.table.rows[-1].id == roots[-1]["id"], "the last page")
         await settle(pilot, timeout=5)
         assert screen.current_row().id == roots[-1]["id"]
-        assert table.cursor_row == len(screen.rows) - 1
-        assert len(screen.rows) <= 100  # the last page (and at most one more), not all 300 rows
+        assert table.cursor_row == len(screen.table.rows) - 1
+        assert len(screen.table.rows) <= 100  # the last page (and at most one more), not all 300 rows
         assert "11-14 00:42:55" in screen_text(app)  # the oldest trace is on screen
         # g: back to the newest.
         await pilot.press("g")
@@ -362,13 +362,13 @@ async def test_S_reverses_and_s_sorts_by_duration(app):
         await pick(pilot, "Sort by", "duration")
         await settle(pilot)
         assert screen.sort_key == "duration" and screen.desc
-        got = [r.duration for r in screen.rows]
+        got = [r.duration for r in screen.table.rows]
         assert got == pytest.approx(durations[:50])
         assert "sort duration ↓" in status_text(app)
         await pilot.press("S")
         await settle(pilot)
         assert not screen.desc
-        got = [r.duration for r in screen.rows]
+        got = [r.duration for r in screen.table.rows]
         assert got == pytest.approx(sorted(durations)[:50])
         assert "sort duration ↑" in status_text(app)
         # A new column starts largest first even after S; rows without the score come last.
@@ -376,11 +376,11 @@ async def test_S_reverses_and_s_sorts_by_duration(app):
         await pick(pilot, "Sort by", "scores.Factuality")
         await settle(pilot)
         assert screen.sort_key == "scores.Factuality" and screen.desc
-        facts = [r.scores.get("Factuality") for r in screen.rows]
+        facts = [r.scores.get("Factuality") for r in screen.table.rows]
         assert facts[0] is not None and facts[0] >= max(f for f in facts if f is not None) - 1e-9
         await pilot.press("S")
         await settle(pilot)
-        assert screen.rows[0].scores.get("Factuality") is not None  # ascending: the missing ones last
+        assert screen.table.rows[0].scores.get("Factuality") is not None  # ascending: the missing ones last
 
 
 async def test_T_toggles_traces_and_spans(app):
@@ -393,7 +393,7 @@ async def test_T_toggles_traces_and_spans(app):
         assert status.startswith("spans · all rows · 2,162 matching")
         newest = sorted(sample_rows(), key=lambda s: s["created"], reverse=True)
         assert table_ids(screen) == [s["id"] for s in newest[:50]]
-        assert any(not r.is_root for r in screen.rows)
+        assert any(not r.is_root for r in screen.table.rows)
         await pilot.press("T")
         await settle(pilot)
         assert screen.shape == "traces"
@@ -422,7 +422,7 @@ async def test_v_views_errors_applies_error_filter(app):
         await pilot.press("v")
         await pick(pilot, "Saved views", "clear")
         await settle(pilot)
-        assert screen.filter_text == "" and screen.total == 300
+        assert screen.filter_text == "" and screen.table.total == 300
 
 
 async def test_V_saves_current_filter_as_view(app, demo_db):
@@ -470,7 +470,7 @@ async def test_R_auto_refresh_shows_new_rows_without_a_key(app, demo_db):
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_rows(pilot)
         await pilot.press("R")
-        assert screen.auto
+        assert screen.table.auto_refresh
         assert "auto-refresh" in status_text(app)
         assert any("auto-refresh on" in n for n in notifications(app))
         other = open_store(demo_db)
@@ -481,7 +481,7 @@ async def test_R_auto_refresh_shows_new_rows_without_a_key(app, demo_db):
         await wait_for(pilot, lambda: table_ids(screen)[:1] == [new_id], "the new row to appear by itself", 10)
         await wait_for(pilot, lambda: "301 matching" in status_text(app), "the new count")
         await pilot.press("R")
-        assert not screen.auto and screen._auto_timer is None
+        assert not screen.table.auto_refresh and screen.table._auto_timer is None
         assert "auto-refresh" not in status_text(app)
 
 
@@ -493,21 +493,21 @@ async def test_space_marks_and_A_marks_all(app):
         screen = await wait_rows(pilot)
         ids = table_ids(screen)
         await pilot.press("space")
-        assert screen.marked == {ids[0]}
+        assert screen.table.marked == {ids[0]}
         assert "1 marked" in status_text(app)
         assert cell(screen, ids[0], "mark") == "●"
         assert table_of(screen).cursor_row == 1  # space moves on
         await pilot.press("space")
         assert "2 marked" in status_text(app)
         await pilot.press("k", "space")  # unmark the second one
-        assert screen.marked == {ids[0]}
+        assert screen.table.marked == {ids[0]}
         assert cell(screen, ids[1], "mark") == ""
         await pilot.press("A")
-        assert screen.all_marked and not screen.marked
+        assert screen.table.all_marked and not screen.table.marked
         assert "all marked" in status_text(app)
         assert all(cell(screen, rid, "mark") == "●" for rid in ids)
         await pilot.press("A")
-        assert not screen.all_marked
+        assert not screen.table.all_marked
         assert all(cell(screen, rid, "mark") == "" for rid in ids)
 
 
@@ -524,18 +524,18 @@ async def test_batch_add_and_remove_tag(app, demo_db):
         await settle(pilot)
         await wait_for(pilot, lambda: any("tagged 2 marked" in n and "(2 changed)" in n for n in notifications(app)),
                        "the tag notification")
-        await wait_for(pilot, lambda: "needs-review" in screen.rows[0].tags, "the row to show its new tag")
-        assert "needs-review" in screen.rows[1].tags and "needs-review" not in screen.rows[2].tags
+        await wait_for(pilot, lambda: "needs-review" in screen.table.rows[0].tags, "the row to show its new tag")
+        assert "needs-review" in screen.table.rows[1].tags and "needs-review" not in screen.table.rows[2].tags
         # Without marks the batch acts on the current row: remove the tag from the first row again.
         await pilot.press("escape", "g")
-        assert not screen.marked and screen.current_row().id == ids[0]
+        assert not screen.table.marked and screen.current_row().id == ids[0]
         await pilot.press("b")
         await wait_for(pilot, lambda: isinstance(app.screen, MenuScreen), "the batch menu")
         assert "the current" in app.screen.title_text
         await pick(pilot, "Batch action", "untag")
         await answer_prompt(pilot, "needs-review")
         await settle(pilot)
-        await wait_for(pilot, lambda: "needs-review" not in screen.rows[0].tags, "the tag to go")
+        await wait_for(pilot, lambda: "needs-review" not in screen.table.rows[0].tags, "the tag to go")
     by_id = {r["id"]: r for r in sample_roots()}
     store = open_store(demo_db)
     try:
@@ -643,7 +643,7 @@ async def test_t_edits_tags(app, demo_db):
         assert app.screen.query_one("#prompt-input").value == ", ".join(first["tags"])
         await answer_prompt(pilot, "vip, billing,  vip ,")
         await settle(pilot)
-        await wait_for(pilot, lambda: screen.rows and screen.rows[0].tags == ["vip", "billing"], "the row's new tags")
+        await wait_for(pilot, lambda: screen.table.rows and screen.table.rows[0].tags == ["vip", "billing"], "the row's new tags")
     store = open_store(demo_db)
     try:
         assert get_span(store, "default", first["id"])["tags"] == ["vip", "billing"]
@@ -765,7 +765,7 @@ async def test_narrow_terminal_keeps_time_input_output(app):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await wait_rows(pilot)
         table = table_of(screen)
-        keys = [c.key.value for c in table.ordered_columns]
+        keys = [c.key for c in table.ordered_columns]
         for k in ("time", "input", "output"):
             assert k in keys
         # All columns fit in the table's width: none is pushed off to the right.
@@ -807,7 +807,7 @@ BIG_ORDER = [f"big-row-{i:06d}" for i in reversed(range(3000))]  # newest first
 
 def assert_window(screen) -> None:
     """The rows held are a contiguous slice of the full order, and the table matches them."""
-    ids = [r.id for r in screen.rows]
+    ids = [r.id for r in screen.table.rows]
     start = BIG_ORDER.index(ids[0])
     assert ids == BIG_ORDER[start:start + len(ids)]
     assert table_ids(screen) == ids
@@ -817,9 +817,9 @@ async def test_big_j_loads_more_pages_and_G_g_jump(big_app):
     app = big_app
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_rows(pilot)
-        assert screen.total == 3000
+        assert screen.table.total == 3000
         table = table_of(screen)
-        assert len(screen.rows) == 50 and screen.more_after is not None
+        assert len(screen.table.rows) == 50 and screen.table.more_after is not None
         await pilot.press("pagedown")
         start = table.cursor_row
         for _ in range(55 - start):
@@ -827,7 +827,7 @@ async def test_big_j_loads_more_pages_and_G_g_jump(big_app):
         await settle(pilot)
         assert table.cursor_row == 55
         assert screen.current_row().id == BIG_ORDER[55]
-        assert len(screen.rows) == 100  # the second page was loaded below
+        assert len(screen.table.rows) == 100  # the second page was loaded below
         assert_window(screen)
         await pilot.press("k")
         assert screen.current_row().id == BIG_ORDER[54]
@@ -835,7 +835,7 @@ async def test_big_j_loads_more_pages_and_G_g_jump(big_app):
         await pilot.press("G")
         await settle(pilot)
         assert screen.current_row().id == BIG_ORDER[-1]
-        assert table.cursor_row == len(screen.rows) - 1 and len(screen.rows) <= logs_mod.MAX_ROWS
+        assert table.cursor_row == len(screen.table.rows) - 1 and len(screen.table.rows) <= logs_mod.MAX_ROWS
         assert_window(screen)
         assert "question big 0 " in screen_text(app) + " "
         # g: back to the newest.
@@ -859,7 +859,7 @@ async def test_big_table_never_holds_more_than_max_rows(big_app, monkeypatch):
         while last < 250:  # more than twice MAX_ROWS: the window is dropped and refilled
             await pilot.press("pagedown")
             await settle(pilot, timeout=5)
-            assert table.row_count <= 120 and len(screen.rows) <= 120
+            assert table.row_count <= 120 and len(screen.table.rows) <= 120
             assert_window(screen)
             now = position()
             assert now > last, f"the cursor went from row {last} to row {now} on pagedown"
@@ -869,17 +869,17 @@ async def test_big_table_never_holds_more_than_max_rows(big_app, monkeypatch):
             await settle(pilot, timeout=5)
             assert position() == last + 1
             last += 1
-        assert screen.more_before is not None and screen.rows[0].id != BIG_ORDER[0]
+        assert screen.table.more_before is not None and screen.table.rows[0].id != BIG_ORDER[0]
         # Back up: pages are loaded above again, and the bottom dropped, up to the newest row.
         while last > 0:
             await pilot.press("pageup")
             await settle(pilot, timeout=5)
-            assert table.row_count <= 120 and len(screen.rows) <= 120
+            assert table.row_count <= 120 and len(screen.table.rows) <= 120
             assert_window(screen)
             now = position()
             assert now < last, f"the cursor went from row {last} to row {now} on pageup"
             last = now
-        assert screen.rows[0].id == BIG_ORDER[0] and screen.more_before is None
+        assert screen.table.rows[0].id == BIG_ORDER[0] and screen.table.more_before is None
         await pilot.press("j", "k", "k")
         assert screen.current_row().id == BIG_ORDER[0]
 

@@ -49,7 +49,7 @@ def snap_app(tmp_path, monkeypatch, demo_db, tui_env):
 
 async def logs_ready(pilot) -> None:
     screen = await wait_rows(pilot)
-    assert screen.total == 300
+    assert screen.table.total == 300
     await settle(pilot)
 
 

@@ -17,7 +17,8 @@ from store.spans import log_spans
 from tui.app import BtTuiApp
 from tui.screens.dialogs import HelpScreen, MenuScreen, PromptScreen
 from tui.screens.logs import LogsScreen
-from tui.screens.trace import CHILD_PAGE, TABS, TraceScreen
+from tui.screens.trace import CHILD_PAGE, TraceScreen
+from tui.widgets.span_detail import TABS
 from tui_fixtures import (  # noqa: F401  (fixtures)
     SIZE,
     demo_db,
@@ -60,8 +61,9 @@ def tab_text(screen, tab: str) -> str:
     """What a detail tab shows, as text: its value view, or its JSON tree (expanded nodes).
 
     The detail pane shows one tab at a time: switch to ``tab``, read it, switch back."""
-    previous = screen.detail_tab
-    screen._show_detail(tab)
+    detail = screen.detail
+    previous = detail.tab
+    detail.render_tab(tab)
     try:
         tree = screen.query_one("#j-value")
         if tree.display:
@@ -77,7 +79,7 @@ def tab_text(screen, tab: str) -> str:
             return "\n".join(lines)
         return static_text(screen.query_one("#v-value"), width=100)
     finally:
-        screen._show_detail(previous)
+        detail.render_tab(previous)
 
 
 async def open_trace(pilot, root_span_id: str = FIRST["root_span_id"]) -> TraceScreen:
@@ -190,7 +192,7 @@ async def test_thousand_children_load_a_page_at_a_time(wide_db, tui_env):
         more = kids[-1]
         assert "more_of" in more.data and "node" not in more.data
         assert str(more.label).startswith(f"… {1000 - CHILD_PAGE} more")
-        assert len(screen._tree_nodes()) == 1 + CHILD_PAGE  # nothing else was created
+        assert len(tree_of(screen).visible_span_nodes()) == 1 + CHILD_PAGE  # nothing else was created
         # n stops at the last loaded child: it never loads more by itself.
         tree.move_cursor(kids[-2])
         await pilot.press("n")
@@ -283,7 +285,7 @@ async def test_find_moves_cursor_to_matching_span(app):
         # lookup_account is named by its own span, and found in the text of the llm span's prompt.
         status = static_text(screen.query_one("#trace-status"))
         assert "match 1 of 2 for 'Lookup_ACCOUNT'" in status
-        marked = [c.data["node"].span_id for c in screen._tree_nodes() if str(c.label).startswith("◆")]
+        marked = [c.data["node"].span_id for c in tree_of(screen).visible_span_nodes() if str(c.label).startswith("◆")]
         assert len(marked) == 2 and target["span_id"] in marked
         # n and p now go from match to match (and wrap); escape ends the find, then goes back.
         await pilot.press("n")
@@ -296,7 +298,7 @@ async def test_find_moves_cursor_to_matching_span(app):
         assert current_span_id(screen) == target["span_id"]
         await pilot.press("escape")
         assert app.screen is screen and "match" not in static_text(screen.query_one("#trace-status"))
-        assert not any(str(c.label).startswith("◆") for c in screen._tree_nodes())
+        assert not any(str(c.label).startswith("◆") for c in tree_of(screen).visible_span_nodes())
         await pilot.press("slash")  # the other key for find
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the find prompt")
         await paste(pilot, "no such text anywhere")
@@ -498,3 +500,41 @@ async def test_error_leads_the_output_tab_metrics_read_as_times_and_q_goes_back(
         await pilot.press("q")  # on a detail screen q goes back, it does not quit
         await settle(pilot)
         assert app.is_running and not isinstance(app.screen, TraceScreen)
+
+
+async def test_store_errors_become_notices_and_a_missing_trace_says_so(app, monkeypatch):
+    """Every read of the trace screen runs in a worker: a failure is a one-line notice, never a
+    traceback, and the screen stays usable."""
+    import tui.screens.trace as trace_mod
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_trace(pilot, DEEP_ROOT)
+        monkeypatch.setattr(trace_mod, "children_of", boom)
+        monkeypatch.setattr(trace_mod, "find_in_trace", boom)
+        await pilot.press("n", "n", "enter")  # search_kb: its children cannot be read
+        await wait_for(pilot, lambda: any("could not read the spans under search_kb: disk on fire" in n
+                                          for n in notifications(app)), "the children notice")
+        await pilot.press("f")
+        await paste(pilot, "anything")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("find failed: disk on fire" in n for n in notifications(app)),
+                       "the find notice")
+        await settle(pilot)
+        assert app.is_running and app.screen is screen and app._exception is None
+        await pilot.press("p")  # keys still work
+        assert node_name(tree_of(screen).cursor_node) == "classify_intent"
+        # A trace that is not there: the status line says so; escape goes back.
+        await pilot.press("escape")
+        app.push_screen(TraceScreen("no-such-trace"))
+
+        def status() -> str:
+            found = app.screen.query("#trace-status")
+            return static_text(found.first()) if found else ""
+
+        await wait_for(pilot, lambda: "no trace 'no-such-trace'" in status(), "the missing-trace status")
+        assert "press escape to go back" in status()
+        await pilot.press("escape")
+        assert isinstance(app.screen, LogsScreen)

@@ -153,7 +153,7 @@ async def settle(pilot, timeout: float = WAIT) -> None:
 def logs_screen(app):
     from tui.screens.logs import LogsScreen
 
-    screen = app.logs_screen()
+    screen = app.find_screen(LogsScreen)
     assert isinstance(screen, LogsScreen), f"no Logs screen in {app.screen_stack}"
     return screen
 
@@ -161,11 +161,13 @@ def logs_screen(app):
 async def wait_rows(pilot, min_rows: int = 1, timeout: float = WAIT):
     """Wait for the Logs screen to show rows and finish counting them; returns the screen."""
     app = pilot.app
-    await wait_for(pilot, lambda: app.logs_screen() is not None, "the Logs screen", timeout)
+    from tui.screens.logs import LogsScreen
+
+    await wait_for(pilot, lambda: app.find_screen(LogsScreen) is not None, "the Logs screen", timeout)
     screen = logs_screen(app)
     await wait_for(
         pilot,
-        lambda: len(screen.rows) >= min_rows and screen.query_one("#table").row_count >= min_rows,
+        lambda: len(screen.table.rows) >= min_rows and screen.query_one("#table").row_count >= min_rows,
         f"at least {min_rows} rows",
         timeout,
     )

@@ -1,52 +1,40 @@
-"""The Textual application shell: header, footer, help, command palette, project switcher,
-theme (remembered between runs), keymap from the config file, the screen registry."""
+"""The Textual application shell: help, command palette, project switcher, theme (remembered
+between runs), keymap from the config file. Screens plug in through tui.registry: the app
+knows their names and titles, never their internals."""
 
 from __future__ import annotations
 
 import gc
-import os
 import sys
 from functools import partial
 from typing import Callable, Optional
 
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
 
 from store import Store
 from store.projects import list_projects
 from tui import config
+from tui.registry import SCREENS, BtScreen, load_screens
 from tui.screens.dialogs import HelpScreen, MenuScreen
 
-# One registry of top-level screens: name -> (title, factory). Later issues add theirs here
-# (review, datasets, playground, experiments, monitor) with `register_screen`.
-SCREENS: dict[str, tuple[str, Callable]] = {}
+load_screens()  # every module of tui/screens/ registers its screens
 
-
-def register_screen(name: str, title: str, factory: Callable) -> None:
-    SCREENS[name] = (title, factory)
-
-
-def _logs_factory():
-    from tui.screens.logs import LogsScreen
-
-    return LogsScreen()
-
-
-register_screen("logs", "Logs", _logs_factory)
-
-
+HOME = "logs"  # the screen the app opens on (and a project switch returns to)
 SWITCH_INTERVAL_S = 0.0005
 
 
 class BtCommands(Provider):
-    """Domain commands for the palette (ctrl+p)."""
+    """Domain commands for the palette (ctrl+p): the registered screens, the projects, and the
+    commands of every screen open (a detail screen's and the one below it)."""
 
     def _commands(self) -> list[tuple[str, Callable, str]]:
         app: BtTuiApp = self.app  # type: ignore[assignment]
         cmds: list[tuple[str, Callable, str]] = []
-        for name, (title, _) in SCREENS.items():
-            cmds.append((f"Go to {title}", partial(app.switch_to, name), f"open the {title} screen"))
+        for entry in SCREENS.values():
+            cmds.append((f"Go to {entry.title}", partial(app.switch_to, entry.name), f"open the {entry.title} screen"))
         try:
             projects = list_projects(app.store)
         except Exception:
@@ -54,31 +42,9 @@ class BtCommands(Provider):
         for p in projects:
             cmds.append((f"Switch project: {p.name}", partial(app.set_project, p.name),
                          f"{p.traces:,} traces, {p.spans:,} spans"))
-        logs = app.logs_screen()
-        if logs is not None:
-            from store.views import list_views
-
-            for v in list_views(app.store, app.project):
-                cmds.append((f"View: {v.name}", partial(app.apply_view, v.filter), v.filter))
-            cmds.append(("Export selection to a file", logs.export_selection, "marked rows, or the current row"))
-            cmds.append(("Copy row as JSON", logs.action_copy, "to the clipboard (OSC 52)"))
-            cmds.append(("Toggle traces / spans", logs.action_toggle_shape, "one row per trace or every span"))
-            cmds.append(("Save filter as view", logs.action_save_view, "name the current filter"))
-            cmds.append(("Batch action on selection", logs.action_batch, "tags, export, and more"))
-            cmds.append(("Add a tag to the selection", partial(logs.run_batch, "tag"), "marked rows, or the current row"))
-            cmds.append(("Remove a tag from the selection", partial(logs.run_batch, "untag"),
-                         "marked rows, or the current row"))
-            for key, label, _ in app.batch_actions:
-                cmds.append((f"{label} (selection)", partial(logs.run_batch, key), "a batch action"))
-        from tui.screens.trace import TraceScreen
-
-        trace = app.screen
-        if isinstance(trace, TraceScreen):
-            cmds.append(("Copy span as Markdown", partial(trace.copy_as, "span-md"), "for a chat; OSC 52"))
-            cmds.append(("Copy trace as Markdown", partial(trace.copy_as, "trace-md"), "for a chat; OSC 52"))
-            cmds.append(("Copy span as JSON", partial(trace.copy_as, "span-json"), "OSC 52"))
-            cmds.append(("Copy trace as JSON", partial(trace.copy_as, "trace-json"), "OSC 52"))
-            cmds.append(("Find in trace", trace.action_find, "marks matches; n/p step through them"))
+        for screen in app.screen_stack:
+            if isinstance(screen, BtScreen):
+                cmds += [(c.title, c.run, c.help) for c in screen.palette_commands()]
         cmds.append(("Help: keys of this screen", app.action_help, "every key, grouped"))
         return cmds
 
@@ -109,7 +75,7 @@ class BtTuiApp(App):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("f1", "help", "Help", show=False, id="app.help_f1"),
         Binding("P", "projects", "Project", show=False, id="app.projects"),
-    ]
+    ] + [Binding(e.key, f"switch_to('{e.name}')", e.title, id=f"app.goto_{e.name}") for e in SCREENS.values() if e.key]
 
     def __init__(self, db_path: str, project: str = "default") -> None:
         super().__init__()
@@ -122,12 +88,10 @@ class BtTuiApp(App):
         self.db_path = str(db_path)
         self.project = project
         self.store = Store(db_path)
-        # Batch actions later issues register: (id, label, fn(screen, ids_or_None)).
-        self.batch_actions: list[tuple[str, str, Callable]] = []
         self._settings = config.load()
 
     def on_mount(self) -> None:
-        # Queries run in worker threads. Python's sqlite3 drops the GIL for every row it steps,
+        # Queries run in worker threads. Python's SQLite module drops the GIL for every row it steps,
         # and with the default 5 ms switch interval a busy UI thread makes each row wait that
         # long to get it back (a 50-row page took 250+ ms instead of 10). A shorter interval
         # hands the GIL over sooner; the cost to the UI thread is negligible.
@@ -144,7 +108,7 @@ class BtTuiApp(App):
         if isinstance(keymap, dict):
             self.set_keymap({str(k): str(v) for k, v in keymap.items()})
         self.sub_title = f"{self.project} · {self.db_path}"
-        self.switch_to("logs")
+        self.switch_to(HOME)
 
     def watch_theme(self, theme: str) -> None:
         if getattr(self, "_settings", None) is not None and self._settings.get("theme") != theme:
@@ -153,32 +117,20 @@ class BtTuiApp(App):
 
     # -- screens
     def switch_to(self, name: str) -> None:
-        title, factory = SCREENS[name]
-        screen = factory()
+        screen = SCREENS[name].factory()
         # Top-level screens replace each other; detail screens are pushed on top.
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.push_screen(screen)
 
-    def logs_screen(self):
-        from tui.screens.logs import LogsScreen
-
-        for s in reversed(self.screen_stack):
-            if isinstance(s, LogsScreen):
-                return s
-        return None
-
-    def apply_view(self, text: str) -> None:
-        logs = self.logs_screen()
-        if logs is not None:
-            while self.screen is not logs:
-                self.pop_screen()
-            logs.apply_view(text)
+    def find_screen(self, cls: type) -> Optional[Screen]:
+        """The topmost open screen of class ``cls``."""
+        return next((s for s in reversed(self.screen_stack) if isinstance(s, cls)), None)
 
     def set_project(self, name: str) -> None:
         self.project = name
         self.sub_title = f"{self.project} · {self.db_path}"
-        self.switch_to("logs")
+        self.switch_to(HOME)
         self.notify(f"project {name!r}")
 
     def action_projects(self) -> None:
@@ -210,8 +162,7 @@ class BtTuiApp(App):
             elif active.node is screen:
                 owner = type(screen).__name__.replace("Screen", "") + " screen"
             else:
-                owner = {"LogsTable": "Table", "SpanTree": "Span tree"}.get(type(active.node).__name__,
-                                                                           type(active.node).__name__)
+                owner = getattr(active.node, "HELP_GROUP", None) or type(active.node).__name__
             display = self.get_key_display(b)
             groups.setdefault(owner, [])
             entry = (display, b.description, b.id or "")

@@ -6,6 +6,8 @@ from typing import Any, Optional
 
 import orjson
 
+from engine.chat import is_chat, is_message, tool_names
+
 
 def _loads(text: Optional[str]) -> Any:
     if not text:
@@ -29,20 +31,18 @@ def _preview_value(value: Any) -> str:
         return ""
     if isinstance(value, str):
         return value
-    if isinstance(value, list) and value and all(isinstance(m, dict) and "role" in m for m in value):
+    if is_chat(value):
         for m in reversed(value):
             if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str):
                 return m["content"]
         return _preview_value(value[-1].get("content"))
+    if is_message(value):
+        c = value.get("content")
+        if isinstance(c, str) and c:
+            return c
+        if value.get("tool_calls"):
+            return "→ " + ", ".join(tool_names(value))
     if isinstance(value, dict):
-        if "role" in value and "content" in value:
-            c = value.get("content")
-            if isinstance(c, str) and c:
-                return c
-            if value.get("tool_calls"):
-                calls = value["tool_calls"]
-                names = [((t.get("function") or {}).get("name") or t.get("name") or "tool") for t in calls if isinstance(t, dict)]
-                return "→ " + ", ".join(names)
         if len(value) == 1:
             return _preview_value(next(iter(value.values())))
         for key in ("question", "query", "message", "text", "answer", "content", "prompt"):

@@ -1,0 +1,1 @@
+"""The screens of the app: each module registers itself (tui.registry.register_screen)."""
