@@ -10,7 +10,7 @@ import orjson
 
 from .audit import audit
 from .connection import Store
-from .errors import NotFound
+from .errors import InputError, NotFound
 from .jsontext import dumps_text, json_or_null
 from .models import Comment, FeedbackIn, comment_id, now_iso
 from .projects import project_id
@@ -25,6 +25,9 @@ class FeedbackResult:
     comment_id: Optional[str] = None
 
 
+BLANK_COMMENT = "a comment cannot be empty"
+
+
 def _no_row(row_id: str, project: str) -> NotFound:
     return NotFound(f"no row with id {row_id!r} in project {project!r}")
 
@@ -32,6 +35,8 @@ def _no_row(row_id: str, project: str) -> NotFound:
 def apply_feedback(store: Store, project: str, row_id: str, fb: FeedbackIn) -> FeedbackResult:
     """Braintrust's merge semantics: scores merge, tags are added, expected is replaced,
     metadata merges, a comment is appended. Every change is audited. Atomic."""
+    if fb.comment is not None and not fb.comment.strip():
+        raise InputError(BLANK_COMMENT)
     pid = project_id(store, project, create=False)
     with store.write() as conn:
         row = conn.execute(
@@ -80,7 +85,9 @@ def apply_feedback(store: Store, project: str, row_id: str, fb: FeedbackIn) -> F
 
 
 def add_comment(store: Store, project: str, row_id: str, text: str, author: str) -> str:
-    """Append a comment to a row (audited); returns its id."""
+    """Append a comment to a row (audited); returns its id. A blank comment is an InputError."""
+    if not text.strip():
+        raise InputError(BLANK_COMMENT)
     res = apply_feedback(store, project, row_id, FeedbackIn(comment=text, author=author))
     return res.comment_id or ""
 

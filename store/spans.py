@@ -13,7 +13,7 @@ import orjson
 from .connection import Store
 from .errors import InputError
 from .jsontext import dumps
-from .models import Comment, SpanIn, comment_id, content_id, format_ts, from_unix, now_iso
+from .models import Comment, SpanIn, check_depth, comment_id, content_id, format_ts, from_unix, now_iso
 from .projects import project_id
 
 
@@ -270,6 +270,16 @@ def project_has_rows(conn: sqlite3.Connection, pid: int) -> bool:
     return conn.execute("SELECT 1 FROM spans WHERE project_id = ? LIMIT 1", (pid,)).fetchone() is not None
 
 
+def _check_depths(span: SpanIn) -> None:
+    """The import's JSON parser refuses values nested deeper than MAX_JSON_DEPTH; a span
+    logged from Python objects gets the same rule (so its export can be imported again)."""
+    for name in ("input", "output", "expected", "error", "metadata", "span_attributes"):
+        try:
+            check_depth(getattr(span, name), name)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+
+
 def log_spans(store: Store, project: str, spans: Iterable[dict | SpanIn]) -> list[str]:
     """Validate and upsert spans (the Python logging API); returns their ids."""
     pid = project_id(store, project)
@@ -277,6 +287,7 @@ def log_spans(store: Store, project: str, spans: Iterable[dict | SpanIn]) -> lis
     times = TraceTimes()
     for s in spans:
         span = s if isinstance(s, SpanIn) else SpanIn.model_validate(s)
+        _check_depths(span)
         raw = None if span.id else dumps(span.model_dump(mode="json", exclude=set(span.model_extra or ())),
                                          option=orjson.OPT_SORT_KEYS)
         rec = span_record(pid, span, raw)

@@ -77,7 +77,7 @@ def user_errors() -> Iterator[None]:
         raise
     except Exception as exc:  # anything else: one line, exit 1
         if type(exc).__name__ == "ValidationError":  # pydantic, at the boundary: bad input
-            from store.jsonl import validation_reason
+            from store.models import validation_reason
 
             raise fail(validation_reason(exc), 2) from None
         from store.connection import database_error  # a file that turned out damaged mid-command
