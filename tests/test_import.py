@@ -537,3 +537,41 @@ def test_the_largest_64_bit_metrics_are_stored(run_cli, tmp_path):
     path.write_text('{"id":"e","metrics":{"start":1700000000,"end":9223372036854775807,"x":-9223372036854775808}}\n')
     _import(run_cli, path)
     assert '"metrics":{"start":1700000000,"end":9223372036854775807,"x":-9223372036854775808}' in _export(run_cli)
+
+
+# --- empty input, and what a failed import leaves behind (issue 9) ------------------------------
+
+
+@pytest.mark.parametrize("source", ["/dev/null", "empty-file", "stdin"])
+def test_an_empty_source_is_nothing_to_import(run_cli, tmp_path, sql, source):
+    """/dev/null exists (it is empty): it said 'no such file'."""
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    arg = {"/dev/null": "/dev/null", "empty-file": str(empty), "stdin": "-"}[source]
+    res = run_cli("--project", "fresh", "import", "logs", arg, input=b"")
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == f"nothing to import: {'<stdin>' if arg == '-' else arg} has no spans\n"
+    assert sql("SELECT name FROM projects") == []  # and no empty project left behind
+
+
+def test_a_pipe_is_imported_without_its_head_being_eaten(run_cli, tmp_path, cli_env):
+    """A pipe is not a regular file: sniffing its format would consume the first bytes."""
+    src = write_jsonl(tmp_path / "a.jsonl", [small_span(i) for i in range(3)])
+    proc = subprocess.run(["bash", "-c", f'{" ".join(BT_TUI)} import logs <(cat {src})'], env=cli_env,
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "imported 3 spans" in proc.stderr
+
+
+@pytest.mark.parametrize("flags", [(), ("--skip-invalid",)])
+def test_a_failed_import_into_a_new_project_leaves_no_project(run_cli, tmp_path, sql, flags):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(BAD_LINES["score_out_of_range"] + "\n", encoding="utf-8")
+    assert run_cli("import", "logs", write_jsonl(tmp_path / "ok.jsonl", [small_span(1)])).returncode == 0
+    res = run_cli("--project", "new-one", "import", "logs", bad, *flags)
+    assert res.returncode == (0 if flags else 2), res.stderr
+    assert sql("SELECT name FROM projects") == [("default",)]
+    assert "new-one" not in run_cli("projects").stdout
+    # A failed import into an existing project keeps it (and its rows).
+    assert run_cli("import", "logs", bad).returncode == 2
+    assert sql("SELECT name FROM projects") == [("default",)] and sql("SELECT count(*) FROM spans") == [(1,)]

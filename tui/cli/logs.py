@@ -26,15 +26,15 @@ from .common import (
 def _detect_format(file: str, fmt: str) -> str:
     if fmt != "auto":
         return fmt
-    if file == "-":
-        return "jsonl"
+    if file == "-" or not Path(file).is_file():
+        return "jsonl"  # stdin, a pipe, a device (/dev/null): reading ahead would consume it
     suffix = Path(file).suffix.lower()
     if suffix in (".jsonl", ".ndjson", ".json", ".jl"):
         return "jsonl"
     with open(file, "rb") as f:
         head = f.read(64).lstrip()
-    if head.startswith(b"{"):
-        return "jsonl"
+    if head.startswith(b"{") or not head:
+        return "jsonl"  # an empty file: nothing to import, whatever its format
     raise UsageError(f"{file}: cannot tell the format; pass --format jsonl")
 
 
@@ -46,25 +46,37 @@ def import_logs(
 ) -> None:
     """Import spans into the project's logs (upsert by id: re-importing changes nothing)."""
     from store.jsonl import import_jsonl
+    from store.projects import discard_if_empty, find_project
 
     with user_errors():
         if fmt not in ("auto", "jsonl"):
             raise UsageError(f"unknown format {fmt!r} (expected auto or jsonl)")
         if file != "-" and Path(file).is_dir():
             raise UsageError(f"{file}: is a directory, not a JSONL file")
-        if file != "-" and not Path(file).is_file():
+        if file != "-" and not Path(file).exists():
             raise UsageError(f"{file}: no such file")
         _detect_format(file, fmt)
         store = open_store()
+        new_project = find_project(store, state.project) is None
         t0 = time.perf_counter()
-        if file == "-":
-            with progress_bar("importing <stdin>", None) as adv:
-                res = import_jsonl(store, state.project, sys.stdin.buffer, label="<stdin>", skip_invalid=skip_invalid, progress=adv)
-        else:
-            size = Path(file).stat().st_size
-            with open(file, "rb") as f, progress_bar(f"importing {Path(file).name}", size) as adv:
-                res = import_jsonl(store, state.project, f, label=file, skip_invalid=skip_invalid, progress=adv)
+        try:
+            if file == "-":
+                with progress_bar("importing <stdin>", None) as adv:
+                    res = import_jsonl(store, state.project, sys.stdin.buffer, label="<stdin>", skip_invalid=skip_invalid, progress=adv)
+            else:
+                size = Path(file).stat().st_size if Path(file).is_file() else None
+                with open(file, "rb") as f, progress_bar(f"importing {Path(file).name}", size) as adv:
+                    res = import_jsonl(store, state.project, f, label=file, skip_invalid=skip_invalid, progress=adv)
+        except BaseException:
+            if new_project:  # the import made the project: a failed one leaves none behind
+                discard_if_empty(store, state.project)
+            raise
+        if new_project and not res.imported:
+            discard_if_empty(store, state.project)
         dt = time.perf_counter() - t0
+        if not res.lines:
+            note(f"nothing to import: {'<stdin>' if file == '-' else file} has no spans")
+            return
         updated = res.imported - res.new
         note(
             f"imported {res.imported} spans into project {state.project!r} in {dt:.1f}s"
