@@ -93,13 +93,20 @@ def indent(text: str) -> str:
 
 
 def open_store(*, readonly: bool = False, must_exist: bool = False):
+    """The database of --db / $BT_TUI_DB. ``readonly`` (query, export, projects): never creates,
+    never touches a file that is not ours; a missing file is bad usage (exit 2) and leaves no
+    file behind."""
     from store import Store
     from store.paths import resolve_db_path
 
     path = resolve_db_path(state.db)
     if (readonly or must_exist) and not path.exists():
         raise UsageError(f"{path}: no such database (import some logs first, or pass --db)")
-    return Store(path, readonly=readonly)
+    store = Store(path, readonly=readonly, create=not must_exist)
+    if store.immutable:
+        note(f"note: {path}: its directory is not writable, so it is read as a snapshot"
+             " (changes other processes make meanwhile are not seen)")
+    return store
 
 
 def progress_wanted() -> bool:
