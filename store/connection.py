@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator, Optional, TypeVar
 
-from .errors import ForeignDatabase, NoDatabase, NotADatabase, StoreError
+from .errors import ForeignDatabase, NoDatabase, NotADatabase, QueryTimeout, StoreError
 from .migrations import READ_COMPATIBLE_FROM, SCHEMA_VERSION, migrate, newer_schema, schema_version
 
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)  # like FTS5's unicode61 tokenizer
@@ -112,6 +112,34 @@ def connect(path: str | os.PathLike, *, readonly: bool = False, immutable: bool 
         retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
         conn.execute("PRAGMA synchronous = NORMAL")
     return conn
+
+
+@contextlib.contextmanager
+def time_limit(conn: sqlite3.Connection, seconds: Optional[float]) -> Iterator[None]:
+    """Stop SQLite work on ``conn`` once ``seconds`` have passed (its progress handler): the
+    statement running then raises ``QueryTimeout``. None or 0: no limit."""
+    if not seconds:
+        yield
+        return
+    end = time.monotonic() + seconds
+    fired = False
+
+    def handler() -> int:
+        nonlocal fired
+        if time.monotonic() > end:
+            fired = True
+            return 1
+        return 0
+
+    conn.set_progress_handler(handler, 20_000)
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if fired and "interrupt" in str(exc).lower():
+            raise QueryTimeout(seconds) from None
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
 
 
 # --- SQL functions ----------------------------------------------------------------------------

@@ -70,3 +70,11 @@ class NoDatabase(StoreError):
     def __init__(self, path: str):
         self.path = path
         super().__init__(f"{path}: no such database")
+
+
+class QueryTimeout(StoreError):
+    """A query (or export) ran past its time limit and was stopped."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(f"query stopped after {seconds:g} s")

@@ -8,7 +8,7 @@ from typing import IO, Callable, Iterable, Iterator, Optional
 
 import orjson
 
-from .connection import Store
+from .connection import Store, time_limit
 from .errors import InputError, NotFound
 from .models import SPAN_KEYS
 from .projects import project_id
@@ -29,23 +29,32 @@ EXPORT_LINE = """'{"id":' || json_quote(s.id) || ',"span_id":' || json_quote(s.s
 
 
 def iter_export_lines(
-    store: Store, project: str, *, where: str = "", params: tuple = (), order: str = "s.rid", batch: int = 5000
+    store: Store, project: str, *, where: str = "", params: tuple = (), order: str = "s.rid", batch: int = 5000,
+    timeout: Optional[float] = None,
 ) -> Iterator[str]:
     """Finished JSONL lines (no newline) of a project's spans, streamed; every span in insertion
     order by default. ``where`` (over alias ``s``) may use numbered parameters (?1, ?2, ...
-    from the query compiler): the project id takes the next free number."""
+    from the query compiler): the project id takes the next free number. ``timeout``: the
+    whole stream stops with ``QueryTimeout`` that many seconds after it starts. An unknown
+    project raises ``NotFound`` here, not when iterated."""
     pid = project_id(store, project, create=False)
     sql = f"SELECT {EXPORT_LINE} FROM spans s WHERE s.project_id = ?{len(params) + 1}"
     if where:
         sql += f" AND ({where})"
     sql += f" ORDER BY {order}"
-    cur = store.conn.execute(sql, (*params, pid))
-    while True:
-        rows = cur.fetchmany(batch)
-        if not rows:
-            return
-        for (line,) in rows:
-            yield line
+    return _stream(store, sql, (*params, pid), batch, timeout)
+
+
+def _stream(store: Store, sql: str, params: tuple, batch: int, timeout: Optional[float]) -> Iterator[str]:
+    conn = store.conn
+    with time_limit(conn, timeout):
+        cur = conn.execute(sql, params)
+        while True:
+            rows = cur.fetchmany(batch)
+            if not rows:
+                return
+            for (line,) in rows:
+                yield line
 
 
 def count_spans(store: Store, project: str) -> int:

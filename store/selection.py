@@ -118,13 +118,13 @@ def selection_row_ids(store: Store, sel: Selection, batch: int = 5000) -> Iterat
     return (row_id for rows in iter(lambda: cur.fetchmany(batch), []) for (row_id,) in rows)
 
 
-def export_selection(store: Store, sel: Selection) -> Iterator[str]:
+def export_selection(store: Store, sel: Selection, *, timeout: Optional[float] = None) -> Iterator[str]:
     """Finished JSONL lines (no newline) of every span the selection covers (traces: every
     span of each selected trace), in created order. A bad selection raises here, not when
-    iterated."""
+    iterated. ``timeout`` (seconds): the stream stops with ``QueryTimeout`` past it."""
     comp = _compile(store, sel)
     return iter_export_lines(store, sel.project, where=comp.where, params=tuple(comp.params),
-                             order="s.created, s.rid")
+                             order="s.created, s.rid", timeout=timeout)
 
 
 def retag_selection(store: Store, sel: Selection, *, add: Iterable[str] = (), remove: Iterable[str] = (),

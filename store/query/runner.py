@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 import orjson
 
-from ..connection import Store
+from ..connection import Store, time_limit
 from ..export import EXPORT_LINE
 from ..projects import project_id
 from .btql import Node, Path, Query, SelectItem, parse_query
@@ -46,9 +46,13 @@ def _json_out(c: Compiler, item: SelectItem) -> tuple[str, bool]:
     return v.sql, False
 
 
-def run_query(store: Store, text: str, default_project: str = "default", now: Optional[datetime] = None) -> Result:
+def run_query(store: Store, text: str, default_project: str = "default", now: Optional[datetime] = None,
+              *, timeout: Optional[float] = None) -> Result:
+    """Run a full query. ``timeout`` (seconds; None or 0: none): past it SQLite stops and
+    ``QueryTimeout`` is raised."""
     try:
-        return _run_query(store, text, default_project, now)
+        with time_limit(store.conn, timeout):
+            return _run_query(store, text, default_project, now)
     except sqlite3.OperationalError as exc:
         raise sql_error(exc, text) from None
 

@@ -14,7 +14,7 @@ from typing import Callable, Iterator, Optional
 
 import typer
 
-from store.errors import InputError, NotFound, QueryError, StoreError
+from store.errors import InputError, NotFound, QueryError, QueryTimeout, StoreError
 
 app = typer.Typer(
     name="bt-tui",
@@ -61,6 +61,8 @@ def user_errors() -> Iterator[None]:
     except QueryError as exc:
         sys.stderr.write(f"bt-tui: {exc}\n{indent(exc.caret())}\n")
         raise typer.Exit(2) from None
+    except QueryTimeout as exc:
+        raise fail(f"{exc} (--timeout); narrow the filter or raise --timeout", 2) from None
     except (InputError, UsageError, NotFound) as exc:
         raise fail(str(exc), 2) from None
     except StoreError as exc:
@@ -107,6 +109,15 @@ def open_store(*, readonly: bool = False, must_exist: bool = False):
         note(f"note: {path}: its directory is not writable, so it is read as a snapshot"
              " (changes other processes make meanwhile are not seen)")
     return store
+
+
+def check_timeout(seconds: Optional[float]) -> Optional[float]:
+    """--timeout SECONDS: a positive number, or 0 for no limit (None)."""
+    if seconds is None or seconds == 0:
+        return None
+    if not seconds > 0 or seconds == float("inf"):
+        raise UsageError(f"--timeout {seconds:g}: give a number of seconds (0: no limit)")
+    return seconds
 
 
 def progress_wanted() -> bool:

@@ -11,6 +11,7 @@ import typer
 
 from .common import (
     UsageError,
+    check_timeout,
     export_app,
     import_app,
     note,
@@ -105,6 +106,8 @@ def export_logs_cmd(
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
     filter_: Optional[str] = typer.Option(None, "--filter", help="Only spans matching this filter expression (the query language)."),
     traces: bool = typer.Option(False, "--traces", help="With --filter: every span of each trace that has a matching span."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="SECONDS",
+                                            help="Stop the export after SECONDS (exit 2; with -o no file is left). Default: no limit."),
 ) -> None:
     """Export the project's logs (every span, in insertion order; with --filter, in time order)."""
     from store.export import count_spans, iter_export_lines, write_export
@@ -116,15 +119,16 @@ def export_logs_cmd(
             filter_ = None  # a blank filter is no filter, as in the TUI
         if traces and not filter_:
             raise UsageError("--traces goes with --filter")
+        limit = check_timeout(timeout)
         store = open_store(readonly=True)
         if filter_:
             from store.selection import Selection, export_selection
 
             sel = Selection(state.project, filter_, "traces" if traces else "spans", strict=True)
-            lines = export_selection(store, sel)  # a bad filter or project fails here, before any output
+            lines = export_selection(store, sel, timeout=limit)  # a bad filter or project fails here, before any output
             note_hints(store, filter_)
         else:
-            lines = iter_export_lines(store, state.project)  # every span, in insertion order
+            lines = iter_export_lines(store, state.project, timeout=limit)  # every span, in insertion order
         total = count_spans(store, state.project) if (output and progress_wanted() and not filter_) else None
         if output:
             if not Path(output).parent.is_dir():

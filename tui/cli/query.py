@@ -7,13 +7,17 @@ import sys
 
 import typer
 
-from .common import UsageError, app, note, note_hints, open_store, state, user_errors
+from .common import UsageError, app, check_timeout, note, note_hints, open_store, state, user_errors
+
+DEFAULT_TIMEOUT = 30.0
 
 
 @app.command()
 def query(
     text: str = typer.Argument(..., help="A full query (SQL form or BTQL clauses) or a filter expression."),
     fmt: str = typer.Option("table", "--format", "-f", help="table | jsonl | csv"),
+    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", metavar="SECONDS",
+                                  help="Stop the query after SECONDS (exit 2); 0: no limit."),
 ) -> None:
     """Run a query: SELECT ... FROM project_logs('p') WHERE ... GROUP BY ... ORDER BY ... LIMIT n,
     or BTQL clauses (select:, from:, filter:, dimensions:, measures:, sort:, limit:) separated
@@ -25,8 +29,9 @@ def query(
     with user_errors():
         if fmt not in ("table", "jsonl", "csv"):
             raise UsageError(f"unknown format {fmt!r} (expected table, jsonl or csv)")
+        limit = check_timeout(timeout)
         store = open_store(readonly=True)
-        res = run_query(store, text, state.project)
+        res = run_query(store, text, state.project, timeout=limit)
         if fmt == "jsonl":
             out = sys.stdout
             for row in res.rows:
