@@ -14,7 +14,7 @@ from typing import Iterable, Iterator, Optional
 
 from .connection import Store
 from .errors import NotFound
-from .export import iter_export_lines
+from .export import iter_export_lines, value_names
 from .feedback import retag
 from .jsontext import dumps_text
 from .projects import project_id
@@ -125,6 +125,13 @@ def export_selection(store: Store, sel: Selection, *, timeout: Optional[float] =
     comp = _compile(store, sel)
     return iter_export_lines(store, sel.project, where=comp.where, params=tuple(comp.params),
                              order="s.created, s.rid", timeout=timeout)
+
+
+def selection_value_names(store: Store, sel: Selection, *, timeout: Optional[float] = None
+                          ) -> tuple[list[str], list[str]]:
+    """The score and metric names of the spans ``export_selection`` gives (sorted)."""
+    comp = _compile(store, sel)
+    return value_names(store, sel.project, where=comp.where, params=tuple(comp.params), timeout=timeout)
 
 
 def retag_selection(store: Store, sel: Selection, *, add: Iterable[str] = (), remove: Iterable[str] = (),

@@ -110,7 +110,7 @@ def export_logs_cmd(
                                             help="Stop the export after SECONDS (exit 2; with -o no file is left). Default: no limit."),
 ) -> None:
     """Export the project's logs (every span, in insertion order; with --filter, in time order)."""
-    from store.export import count_spans, iter_export_lines, write_export
+    from store.export import count_spans, iter_export_lines, value_names, write_export
 
     with user_errors():
         if fmt not in ("jsonl", "csv"):
@@ -127,8 +127,15 @@ def export_logs_cmd(
             sel = Selection(state.project, filter_, "traces" if traces else "spans", strict=True)
             lines = export_selection(store, sel, timeout=limit)  # a bad filter or project fails here, before any output
             note_hints(store, filter_)
+            if fmt == "csv":
+                from store.selection import selection_value_names
+
+                names = selection_value_names(store, sel, timeout=limit)
         else:
             lines = iter_export_lines(store, state.project, timeout=limit)  # every span, in insertion order
+            if fmt == "csv":
+                names = value_names(store, state.project, timeout=limit)
+        columns = dict(zip(("score_names", "metric_names"), names)) if fmt == "csv" else {}
         total = count_spans(store, state.project) if (output and progress_wanted() and not filter_) else None
         if output:
             if not Path(output).parent.is_dir():
@@ -138,12 +145,12 @@ def export_logs_cmd(
             tmp = Path(output).with_name(Path(output).name + ".part")
             try:
                 with open(tmp, "w", encoding="utf-8", newline="") as out, progress_bar("exporting", total, unit="rows") as adv:
-                    n = write_export(lines, out, fmt=fmt, progress=adv)
+                    n = write_export(lines, out, fmt=fmt, progress=adv, **columns)
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
             tmp.replace(output)
             note(f"exported {n} spans to {output}")
         else:
-            write_export(lines, sys.stdout, fmt=fmt)
+            write_export(lines, sys.stdout, fmt=fmt, **columns)
             sys.stdout.flush()
