@@ -35,3 +35,39 @@ def test_the_readme_test_command_ends_with_a_count_of_passed_tests(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.search(r"^2 passed in [\d.]+s$", proc.stdout.strip().splitlines()[-1]), proc.stdout
+
+
+def test_the_readme_answers_average_factuality_per_model_on_the_demo_data(run_cli):
+    """Scores sit on roots and models on LLM spans: the README's query must give real numbers
+    on the demo corpus (`bt-tui demo` seeds it), the same as computing them by hand."""
+    import json
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    line = next(ln for ln in readme.splitlines() if "avg(scores.Factuality)" in ln and ln.startswith("bt-tui query"))
+    query = line[len('bt-tui query "'):line.rindex('"')]
+    sample = ROOT / "sample_data" / "support_traces.jsonl"
+    assert run_cli("import", "logs", sample).returncode == 0
+    res = run_cli("query", query, "--format", "jsonl")
+    assert res.returncode == 0, res.stderr
+    got = [json.loads(x) for x in res.stdout.splitlines()]
+
+    spans = [json.loads(x) for x in sample.read_text(encoding="utf-8").splitlines() if x.strip()]
+    roots = {s["root_span_id"]: s for s in spans if s["span_id"] == s["root_span_id"]}
+    llm = {}
+    for s in sorted(spans, key=lambda s: (s.get("metrics") or {}).get("start", 0)):
+        model = (s.get("metadata") or {}).get("model")
+        if (s.get("span_attributes") or {}).get("type") == "llm" and model:
+            llm.setdefault(s["root_span_id"], model)
+    by_model: dict = {}
+    for trace, root in roots.items():
+        model = (root.get("metadata") or {}).get("model") or llm.get(trace)
+        by_model.setdefault(model, []).append((root.get("scores") or {}).get("Factuality"))
+    want = {m: (len(v), sum(x for x in v if x is not None) / len([x for x in v if x is not None]))
+            for m, v in by_model.items() if m and any(x is not None for x in v)}
+    assert len(want) >= 3
+    rows = {r["model"]: (r["traces"], r["factuality"]) for r in got if r["model"]}
+    assert rows.keys() == want.keys()
+    for m, (n, avg) in want.items():
+        assert rows[m][0] == n and abs(rows[m][1] - avg) < 1e-9, m
+    assert [r["factuality"] for r in got if r["model"]] == sorted((r["factuality"] for r in got if r["model"]),
+                                                                 reverse=True)

@@ -92,6 +92,7 @@ def _run_query(store: Store, text: str, default_project: str, now: Optional[date
         return _summary_query(store, c, q, where)
     if q.shape == "summary":
         where += " AND s.is_root = 1"
+        c.trace_model = True  # a root stands for its trace: its model is the trace's (see Compiler)
 
     limit = q.limit
     if q.dimensions or q.measures or (q.select and any(_has_agg(i.expr) for i in q.select)):
