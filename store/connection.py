@@ -72,6 +72,20 @@ def _readonly_dir_error(exc: BaseException) -> bool:
     )
 
 
+def access_error(exc: BaseException, path: str, readonly: bool) -> Optional[StoreError]:
+    """SQLite's "unable to open database file" / "attempt to write a readonly database" at
+    open as one line saying what is needed; None for any other exception."""
+    name = getattr(exc, "sqlite_errorname", "") if isinstance(exc, sqlite3.OperationalError) else ""
+    if name == "SQLITE_CANTOPEN":
+        need = "read access to it" if readonly else "read and write access to it and its directory"
+        return StoreError(f"{path}: cannot open the database (you need {need})")
+    if name.startswith("SQLITE_READONLY") and not readonly:
+        where = "its directory is not writable" if name == "SQLITE_READONLY_DIRECTORY" else "it is read-only here"
+        return StoreError(f"{path}: cannot write to the database: {where}; reading commands (query, export,"
+                          " projects) still work")
+    return None
+
+
 def connect(path: str | os.PathLike, *, readonly: bool = False, immutable: bool = False) -> sqlite3.Connection:
     """Open one connection with our pragmas. Autocommit mode: transactions are explicit.
 
@@ -226,7 +240,7 @@ class Store:
                 retry_busy(lambda: migrate(conn))
         except sqlite3.DatabaseError as exc:
             self.close()
-            err = database_error(exc, self.path)
+            err = database_error(exc, self.path) or access_error(exc, self.path, readonly)
             if err is None:
                 raise
             raise err from None

@@ -321,3 +321,29 @@ def test_a_read_never_migrates_a_database_one_schema_behind(tmp_path):
         bad.commit()
         bad.close()
         Store(path, readonly=True)
+
+
+def test_writing_in_a_directory_we_cannot_write_says_what_is_needed(readonly_dir_db, cli_env, tmp_path):
+    db = readonly_dir_db
+    src = write_jsonl(tmp_path / "more.jsonl", make_traces(1, prefix="m"))
+    env = dict(cli_env, BT_TUI_DB=str(db))
+    for args in (("import", "logs", str(src)), ("feedback", "t000000-row0", "--comment", "hi")):
+        proc = subprocess.run(_unprivileged([*BT_TUI, *args]), capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr == (f"bt-tui: {db}: cannot write to the database: its directory is not writable;"
+                               " reading commands (query, export, projects) still work\n")
+
+
+def test_an_unreadable_database_is_one_line(tmp_path, cli_env, run_cli):
+    db = tmp_path / "locked.db"
+    assert run_cli("--db", db, "import", "logs", write_jsonl(tmp_path / "a.jsonl", make_traces(1))).returncode == 0
+    db.chmod(0o000)
+    try:
+        proc = subprocess.run(_unprivileged([*BT_TUI, "--db", str(db), "query", "select: id"]), capture_output=True,
+                              text=True, env=cli_env, timeout=120)
+        if proc.returncode == 0:
+            pytest.skip("file permissions do not apply here")
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr == f"bt-tui: {db}: cannot open the database (you need read access to it)\n"
+    finally:
+        db.chmod(0o644)
