@@ -110,47 +110,59 @@ def export_logs_cmd(
                                             help="Stop the export after SECONDS (exit 2; with -o no file is left). Default: no limit."),
 ) -> None:
     """Export the project's logs (every span, in insertion order; with --filter, in time order)."""
-    from store.export import count_spans, iter_export_lines, value_names, write_export
+    from store.errors import QueryTimeout
 
     with user_errors():
-        if fmt not in ("jsonl", "csv"):
-            raise UsageError(f"unknown format {fmt!r} (expected jsonl or csv)")
-        if filter_ is not None and not filter_.strip():
-            filter_ = None  # a blank filter is no filter, as in the TUI
-        if traces and not filter_:
-            raise UsageError("--traces goes with --filter")
-        limit = check_timeout(timeout)
-        store = open_store(readonly=True)
-        if filter_:
-            from store.selection import Selection, export_selection
+        try:
+            _export(fmt, output, filter_, traces, timeout)
+        except QueryTimeout:
+            raise QueryTimeout(timeout) from None  # the limit the user gave, not what was left of it
 
-            sel = Selection(state.project, filter_, "traces" if traces else "spans", strict=True)
-            lines = export_selection(store, sel, timeout=limit)  # a bad filter or project fails here, before any output
-            note_hints(store, filter_)
-            if fmt == "csv":
-                from store.selection import selection_value_names
 
-                names = selection_value_names(store, sel, timeout=limit)
-        else:
-            lines = iter_export_lines(store, state.project, timeout=limit)  # every span, in insertion order
-            if fmt == "csv":
-                names = value_names(store, state.project, timeout=limit)
-        columns = dict(zip(("score_names", "metric_names"), names)) if fmt == "csv" else {}
-        total = count_spans(store, state.project) if (output and progress_wanted() and not filter_) else None
-        if output:
-            if not Path(output).parent.is_dir():
-                raise UsageError(f"{output}: no such directory {str(Path(output).parent)!r}")
-            if Path(output).is_dir():
-                raise UsageError(f"{output}: is a directory; give a file name")
-            tmp = Path(output).with_name(Path(output).name + ".part")
-            try:
-                with open(tmp, "w", encoding="utf-8", newline="") as out, progress_bar("exporting", total, unit="rows") as adv:
-                    n = write_export(lines, out, fmt=fmt, progress=adv, **columns)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-            tmp.replace(output)
-            note(f"exported {n} spans to {output}")
-        else:
-            write_export(lines, sys.stdout, fmt=fmt, **columns)
-            sys.stdout.flush()
+def _export(fmt: str, output: Optional[str], filter_: Optional[str], traces: bool, timeout: Optional[float]) -> None:
+    from store.export import count_spans, iter_export_lines, value_names, write_export
+
+    if fmt not in ("jsonl", "csv"):
+        raise UsageError(f"unknown format {fmt!r} (expected jsonl or csv)")
+    if filter_ is not None and not filter_.strip():
+        filter_ = None  # a blank filter is no filter, as in the TUI
+    if traces and not filter_:
+        raise UsageError("--traces goes with --filter")
+    limit = check_timeout(timeout)
+    started = time.monotonic()
+
+    def left() -> Optional[float]:  # one --timeout for the whole export (CSV: its column pass too)
+        return None if limit is None else max(limit - (time.monotonic() - started), 1e-3)
+
+    store = open_store(readonly=True)
+    columns = {}
+    if filter_:
+        from store.selection import Selection, export_selection, selection_value_names
+
+        sel = Selection(state.project, filter_, "traces" if traces else "spans", strict=True)
+        if fmt == "csv":  # the column pass compiles the filter too: a bad one fails before any output
+            columns = dict(zip(("score_names", "metric_names"), selection_value_names(store, sel, timeout=left())))
+        lines = export_selection(store, sel, timeout=left())  # a bad filter or project fails here, before any output
+        note_hints(store, filter_)
+    else:
+        if fmt == "csv":
+            columns = dict(zip(("score_names", "metric_names"), value_names(store, state.project, timeout=left())))
+        lines = iter_export_lines(store, state.project, timeout=left())  # every span, in insertion order
+    total = count_spans(store, state.project) if (output and progress_wanted() and not filter_) else None
+    if output:
+        if not Path(output).parent.is_dir():
+            raise UsageError(f"{output}: no such directory {str(Path(output).parent)!r}")
+        if Path(output).is_dir():
+            raise UsageError(f"{output}: is a directory; give a file name")
+        tmp = Path(output).with_name(Path(output).name + ".part")
+        try:
+            with open(tmp, "w", encoding="utf-8", newline="") as out, progress_bar("exporting", total, unit="rows") as adv:
+                n = write_export(lines, out, fmt=fmt, progress=adv, **columns)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        tmp.replace(output)
+        note(f"exported {n} spans to {output}")
+    else:
+        write_export(lines, sys.stdout, fmt=fmt, **columns)
+        sys.stdout.flush()
