@@ -23,7 +23,7 @@ def _validated(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except ValidationError as exc:
-        from store.jsonl import validation_reason
+        from store.models import validation_reason
 
         raise InputError(validation_reason(exc)) from None
 

@@ -1,7 +1,8 @@
 """Persistence and the query language. Knows nothing of Textual or litellm."""
 
 from .connection import Store
-from .errors import InputError, NotADatabase, NotFound, StoreError
+from .errors import ForeignDatabase, InputError, NoDatabase, NotADatabase, NotFound, StoreError
 from .migrations import SCHEMA_VERSION
 
-__all__ = ["Store", "SCHEMA_VERSION", "StoreError", "InputError", "NotFound", "NotADatabase"]
+__all__ = ["Store", "SCHEMA_VERSION", "StoreError", "InputError", "NotFound", "NotADatabase", "ForeignDatabase",
+           "NoDatabase"]

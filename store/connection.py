@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator, Optional, TypeVar
 
-from .errors import NotADatabase, StoreError
-from .migrations import SCHEMA_VERSION, migrate, newer_schema, schema_version
+from .errors import ForeignDatabase, NoDatabase, NotADatabase, QueryTimeout, StoreError
+from .migrations import READ_COMPATIBLE_FROM, SCHEMA_VERSION, migrate, newer_schema, schema_version
 
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)  # like FTS5's unicode61 tokenizer
 BUSY_TIMEOUT_MS = 60_000
@@ -56,13 +56,48 @@ def database_error(exc: BaseException, path: str) -> Optional[NotADatabase]:
     return None
 
 
-def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open one connection with our pragmas. Autocommit mode: transactions are explicit."""
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _is_ours(tables: set[str]) -> bool:
+    return "schema_version" in tables
+
+
+def _readonly_dir_error(exc: BaseException) -> bool:
+    """SQLite could not open a WAL database read-only because it cannot create FILE-shm (or
+    FILE-wal) next to it: the directory is not writable."""
+    return isinstance(exc, sqlite3.OperationalError) and getattr(exc, "sqlite_errorname", "") in (
+        "SQLITE_READONLY_DIRECTORY", "SQLITE_CANTOPEN", "SQLITE_READONLY_CANTINIT",
+    )
+
+
+def access_error(exc: BaseException, path: str, readonly: bool) -> Optional[StoreError]:
+    """SQLite's "unable to open database file" / "attempt to write a readonly database" at
+    open as one line saying what is needed; None for any other exception."""
+    name = getattr(exc, "sqlite_errorname", "") if isinstance(exc, sqlite3.OperationalError) else ""
+    if name == "SQLITE_CANTOPEN":
+        need = "read access to it" if readonly else "read and write access to it and its directory"
+        return StoreError(f"{path}: cannot open the database (you need {need})")
+    if name.startswith("SQLITE_READONLY") and not readonly:
+        where = "its directory is not writable" if name == "SQLITE_READONLY_DIRECTORY" else "it is read-only here"
+        return StoreError(f"{path}: cannot write to the database: {where}; reading commands (query, export,"
+                          " projects) still work")
+    return None
+
+
+def connect(path: str | os.PathLike, *, readonly: bool = False, immutable: bool = False) -> sqlite3.Connection:
+    """Open one connection with our pragmas. Autocommit mode: transactions are explicit.
+
+    Writable: a missing (or empty) file becomes a new database; an existing one must be ours
+    (``ForeignDatabase`` otherwise, raised before anything is written: no WAL switch). Read-only
+    (``mode=ro``) never creates or changes anything; ``immutable`` reads the file as a snapshot
+    without locks, for a database in a directory we cannot write (see ``Store``)."""
     path = str(path)
     if readonly:
         if path != ":memory:" and not Path(path).exists():
-            raise StoreError(f"{path}: no such database")
-        uri = Path(path).resolve().as_uri() + "?mode=ro"
+            raise NoDatabase(path)
+        uri = Path(path).resolve().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     else:
         new = path == ":memory:" or not Path(path).exists() or Path(path).stat().st_size == 0
@@ -72,6 +107,15 @@ def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Conne
         if new:
             # Spans are ~1 KB: 8 KB pages hold several per page (measured: ~20% faster import).
             conn.execute("PRAGMA page_size = 8192")
+        else:
+            try:
+                tables = retry_busy(lambda: _tables(conn))
+            except BaseException:
+                conn.close()
+                raise
+            if tables and not _is_ours(tables):
+                conn.close()
+                raise ForeignDatabase(path)
     register_functions(conn)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -82,6 +126,34 @@ def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Conne
         retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
         conn.execute("PRAGMA synchronous = NORMAL")
     return conn
+
+
+@contextlib.contextmanager
+def time_limit(conn: sqlite3.Connection, seconds: Optional[float]) -> Iterator[None]:
+    """Stop SQLite work on ``conn`` once ``seconds`` have passed (its progress handler): the
+    statement running then raises ``QueryTimeout``. None or 0: no limit."""
+    if not seconds:
+        yield
+        return
+    end = time.monotonic() + seconds
+    fired = False
+
+    def handler() -> int:
+        nonlocal fired
+        if time.monotonic() > end:
+            fired = True
+            return 1
+        return 0
+
+    conn.set_progress_handler(handler, 20_000)
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if fired and "interrupt" in str(exc).lower():
+            raise QueryTimeout(seconds) from None
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
 
 
 # --- SQL functions ----------------------------------------------------------------------------
@@ -129,45 +201,100 @@ def register_functions(conn: sqlite3.Connection) -> None:
 class Store:
     """A database file: hands each thread its own connection, runs migrations once.
 
-    A file that is not a SQLite database (or is damaged) raises ``NotADatabase``; a database
-    made by a newer bt-tui raises ``StoreError``."""
+    A file that is not a SQLite database (or is damaged) raises ``NotADatabase``; a SQLite
+    database of another application raises ``ForeignDatabase`` and is left untouched; a
+    database made by a newer bt-tui raises ``StoreError``.
 
-    def __init__(self, path: str | os.PathLike, *, readonly: bool = False, migrate_db: bool = True):
+    ``readonly``: never creates or changes anything. A bt-tui database of an older schema is
+    read as it is when it can be (``READ_COMPATIBLE_FROM``); one older still is upgraded once
+    when the file can be written, as any bt-tui command would (``StoreError`` asking for it
+    otherwise). A missing file raises
+    ``NoDatabase``. In a directory we cannot write, SQLite cannot create the WAL's ``-shm``
+    file: the database is then read as an immutable snapshot (``immutable`` is True; changes
+    other processes make meanwhile are not seen), unless a ``-wal`` file holds changes not yet
+    in the database file (``StoreError`` saying so).
+
+    ``create=False``: a missing file raises ``NoDatabase`` instead of becoming a new database
+    (writable stores). ``created`` says whether this store made the file; ``close(discard_unused=True)``
+    removes it again when nothing was written to it (see ``discard_if_unused``)."""
+
+    def __init__(self, path: str | os.PathLike, *, readonly: bool = False, migrate_db: bool = True,
+                 create: bool = True):
         self.path = str(path)
         self.readonly = readonly
+        self.immutable = False
+        self.created = False
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        if not readonly and self.path != ":memory:":
+            exists = Path(self.path).exists()
+            if not exists and not create:
+                raise NoDatabase(self.path)
+            self.created = not exists
         try:
             if readonly:
-                self._check_readonly_schema()
+                self._open_readonly()
             elif migrate_db:
                 conn = self.conn
                 retry_busy(lambda: migrate(conn))
         except sqlite3.DatabaseError as exc:
             self.close()
-            err = database_error(exc, self.path)
+            err = database_error(exc, self.path) or access_error(exc, self.path, readonly)
             if err is None:
                 raise
             raise err from None
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_readonly(self) -> None:
+        try:
+            conn = self.conn
+            tables = _tables(conn)
+        except sqlite3.OperationalError as exc:
+            if not _readonly_dir_error(exc) or not Path(self.path).exists():
+                raise
+            self.release_thread()
+            wal = Path(self.path + "-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                raise StoreError(
+                    f"{self.path}: cannot read it here: its directory is not writable (SQLite needs to create "
+                    f"{Path(self.path).name}-shm) and {wal.name} holds changes not yet in the database file; "
+                    "open it once where the directory is writable, or copy both files elsewhere"
+                ) from None
+            self.immutable = True
+            conn = self.conn
+            tables = _tables(conn)
+        if not _is_ours(tables):
+            raise ForeignDatabase(self.path)
+        self._check_readonly_schema()
 
     def _check_readonly_schema(self) -> None:
         conn = self.conn
         v = schema_version(conn)
         if v > SCHEMA_VERSION:
             raise newer_schema(v)
-        if v < SCHEMA_VERSION and os.access(self.path, os.W_OK):
-            # An older database: upgrade it once through a writable connection.
-            wconn = connect(self.path)
+        if READ_COMPATIBLE_FROM <= v <= SCHEMA_VERSION:
+            return  # readable as it is: a read does not upgrade (write) the file
+        if not self.immutable and os.access(self.path, os.W_OK):
+            # A much older bt-tui database: upgrade it once through a writable connection.
             try:
-                retry_busy(lambda: migrate(wconn))
-            finally:
-                wconn.close()
+                wconn = connect(self.path)
+            except sqlite3.OperationalError:
+                wconn = None
+            if wconn is not None:
+                try:
+                    retry_busy(lambda: migrate(wconn))
+                except sqlite3.OperationalError:
+                    pass  # cannot write after all (e.g. a read-only directory): say so below
+                finally:
+                    wconn.close()
             v = schema_version(conn)
         if v < SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: database schema version {v} needs an upgrade; "
-                "open it once with a writable command (e.g. `bt-tui projects`)"
+                "open it once with a writable command (e.g. `bt-tui import logs /dev/null`)"
             )
 
     @property
@@ -175,7 +302,7 @@ class Store:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = connect(self.path, readonly=self.readonly)
+                conn = connect(self.path, readonly=self.readonly, immutable=self.immutable)
             except sqlite3.DatabaseError as exc:
                 err = database_error(exc, self.path)
                 if err is None:
@@ -234,10 +361,64 @@ class Store:
         with contextlib.suppress(Exception):
             conn.close()
 
-    def close(self) -> None:
+    def is_unused(self) -> bool:
+        """Nothing was ever written to this database: no project holds spans, views or audit
+        entries, and no comment exists (an empty project alone does not count)."""
+        conn = self.conn
+        return not any(
+            conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
+            for table in ("spans", "views", "audit", "comments")
+        )
+
+    def close(self, *, discard_unused: bool = False) -> None:
+        """Close every connection. ``discard_unused``: when this store created the file and
+        nothing was written to it, remove it (``discard_if_unused``)."""
         with self._lock:
             for c in self._all:
                 with contextlib.suppress(Exception):
                     c.close()
             self._all.clear()
         self._local = threading.local()
+        if discard_unused and self.created:
+            discard_if_unused(self.path)
+
+
+def discard_if_unused(path: str | os.PathLike) -> bool:
+    """Remove the database at ``path`` (and its -wal/-shm) when it is a bt-tui database that
+    nothing was written to (``Store.is_unused``) and no other process has it open: what
+    `bt-tui --db typo.db` leaves behind when one only looked. True when removed.
+
+    "No other process": switching the journal mode out of WAL needs the only connection, so
+    it is the test (and leaves a file someone else uses alone)."""
+    path = str(path)
+    if path == ":memory:" or not Path(path).exists():
+        return False
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=0)
+    except sqlite3.Error:
+        return False
+    try:
+        tables = _tables(conn)
+        if not _is_ours(tables):
+            return False
+        if any(conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone()
+               for t in ("spans", "views", "audit", "comments") if t in tables):
+            return False
+        if conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0].lower() != "delete":
+            return False  # someone else has it open
+        conn.execute("BEGIN EXCLUSIVE")
+        try:
+            if any(conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone()
+                   for t in ("spans", "views", "audit", "comments") if t in tables):
+                return False
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path + suffix)
+            return True
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()

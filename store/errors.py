@@ -53,3 +53,28 @@ class NotADatabase(StoreError):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: not a bt-tui database ({reason})")
+
+
+class ForeignDatabase(NotADatabase):
+    """A SQLite database of some other application: refused, and left untouched."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.reason = "no bt-tui schema"
+        StoreError.__init__(self, f"{path} is not a bt-tui database (no bt-tui schema)")
+
+
+class NoDatabase(StoreError):
+    """The database file does not exist (and the caller asked not to create it)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        super().__init__(f"{path}: no such database")
+
+
+class QueryTimeout(StoreError):
+    """A query (or export) ran past its time limit and was stopped."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(f"query stopped after {seconds:g} s")

@@ -8,10 +8,17 @@ from typing import IO, Callable, Iterable, Iterator, Optional
 
 import orjson
 
-from .connection import Store
+from .connection import Store, time_limit
 from .errors import InputError, NotFound
 from .models import SPAN_KEYS
 from .projects import project_id
+
+# A span's comments as export gives them: a JSON array of {id, text, author, created}, oldest first.
+COMMENTS_JSON = """CASE WHEN EXISTS (SELECT 1 FROM comments c WHERE c.span_rid = s.rid)
+        THEN (SELECT json_group_array(json_object('id', c.id, 'text', c.text, 'author', c.author,
+                'created', c.created))
+              FROM (SELECT * FROM comments c WHERE c.span_rid = s.rid ORDER BY c.created, c.id) c)
+        ELSE '[]' END"""
 
 # A span's export line, built inside SQLite (C string operations; Python only writes the
 # lines). Stored JSON text is spliced in as it is. An SQL expression over the alias ``s``.
@@ -21,31 +28,50 @@ EXPORT_LINE = """'{"id":' || json_quote(s.id) || ',"span_id":' || json_quote(s.s
     || ',"output":' || coalesce(s.output, 'null') || ',"expected":' || coalesce(s.expected, 'null')
     || ',"error":' || coalesce(s.error, 'null') || ',"scores":' || s.scores || ',"metadata":' || s.metadata
     || ',"metrics":' || s.metrics || ',"tags":' || s.tags || ',"span_attributes":' || s.span_attributes
-    || ',"comments":' || CASE WHEN EXISTS (SELECT 1 FROM comments c WHERE c.span_rid = s.rid)
-        THEN (SELECT json_group_array(json_object('id', c.id, 'text', c.text, 'author', c.author,
-                'created', c.created))
-              FROM (SELECT * FROM comments c WHERE c.span_rid = s.rid ORDER BY c.created, c.id) c)
-        ELSE '[]' END || '}'"""
+    || ',"comments":' || """ + COMMENTS_JSON + """ || '}'"""
 
 
 def iter_export_lines(
-    store: Store, project: str, *, where: str = "", params: tuple = (), order: str = "s.rid", batch: int = 5000
+    store: Store, project: str, *, where: str = "", params: tuple = (), order: str = "s.rid", batch: int = 5000,
+    timeout: Optional[float] = None,
 ) -> Iterator[str]:
     """Finished JSONL lines (no newline) of a project's spans, streamed; every span in insertion
     order by default. ``where`` (over alias ``s``) may use numbered parameters (?1, ?2, ...
-    from the query compiler): the project id takes the next free number."""
+    from the query compiler): the project id takes the next free number. ``timeout``: the
+    whole stream stops with ``QueryTimeout`` that many seconds after it starts. An unknown
+    project raises ``NotFound`` here, not when iterated."""
     pid = project_id(store, project, create=False)
     sql = f"SELECT {EXPORT_LINE} FROM spans s WHERE s.project_id = ?{len(params) + 1}"
     if where:
         sql += f" AND ({where})"
     sql += f" ORDER BY {order}"
-    cur = store.conn.execute(sql, (*params, pid))
-    while True:
-        rows = cur.fetchmany(batch)
-        if not rows:
-            return
-        for (line,) in rows:
-            yield line
+    return _stream(store, sql, (*params, pid), batch, timeout)
+
+
+def _stream(store: Store, sql: str, params: tuple, batch: int, timeout: Optional[float]) -> Iterator[str]:
+    conn = store.conn
+    with time_limit(conn, timeout):
+        cur = conn.execute(sql, params)
+        while True:
+            rows = cur.fetchmany(batch)
+            if not rows:
+                return
+            for (line,) in rows:
+                yield line
+
+
+def value_names(store: Store, project: str, *, where: str = "", params: tuple = (),
+                timeout: Optional[float] = None) -> tuple[list[str], list[str]]:
+    """The score names and the metric names of a project's spans (of those ``where`` keeps,
+    as in ``iter_export_lines``), sorted: the CSV export's ``scores.NAME``/``metrics.NAME``
+    columns. One pass over the spans inside SQLite."""
+    pid = project_id(store, project, create=False)
+    cond = f"s.project_id = ?{len(params) + 1}" + (f" AND ({where})" if where else "")
+    sql = (f"SELECT DISTINCT 's', j.key FROM spans s, json_each(s.scores) j WHERE {cond} AND s.scores <> '{{}}'"
+           f" UNION SELECT DISTINCT 'm', j.key FROM spans s, json_each(s.metrics) j WHERE {cond} AND s.metrics <> '{{}}'")
+    with time_limit(store.conn, timeout):
+        found = store.conn.execute(sql, (*params, pid)).fetchall()
+    return sorted(k for t, k in found if t == "s"), sorted(k for t, k in found if t == "m")
 
 
 def count_spans(store: Store, project: str) -> int:
@@ -85,14 +111,18 @@ def write_jsonl(lines: Iterable[str], out: IO[str], progress: Optional[Callable[
     return n
 
 
-def write_csv(lines: Iterable[str], out: IO[str], progress: Optional[Callable[[int], None]] = None) -> int:
-    """CSV with the span keys as columns; nested values as JSON text, strings as themselves."""
+def write_csv(lines: Iterable[str], out: IO[str], progress: Optional[Callable[[int], None]] = None, *,
+              score_names: Iterable[str] = (), metric_names: Iterable[str] = ()) -> int:
+    """CSV with the span keys as columns (nested values as JSON text, strings as themselves),
+    then one column per score (``scores.NAME``) and per metric (``metrics.NAME``) named."""
+    scores, metrics = list(score_names), list(metric_names)
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(SPAN_KEYS)
+    w.writerow([*SPAN_KEYS, *(f"scores.{n}" for n in scores), *(f"metrics.{n}" for n in metrics)])
     n = 0
     for line in lines:
         d = orjson.loads(line)
-        w.writerow([_cell(d[k]) for k in SPAN_KEYS])
+        w.writerow([*(_cell(d[k]) for k in SPAN_KEYS), *(_cell(d["scores"].get(k)) for k in scores),
+                    *(_cell(d["metrics"].get(k)) for k in metrics)])
         n += 1
         if progress and n % 2000 == 0:
             progress(2000)
@@ -110,10 +140,12 @@ def _cell(v) -> str:
 
 
 def write_export(lines: Iterable[str], out: IO[str], *, fmt: str = "jsonl",
-                 progress: Optional[Callable[[int], None]] = None) -> int:
-    """Write export lines as ``fmt`` (jsonl or csv); returns how many spans."""
+                 progress: Optional[Callable[[int], None]] = None,
+                 score_names: Iterable[str] = (), metric_names: Iterable[str] = ()) -> int:
+    """Write export lines as ``fmt`` (jsonl or csv; csv adds the named score and metric
+    columns, see ``value_names``); returns how many spans."""
     if fmt == "jsonl":
         return write_jsonl(lines, out, progress)
     if fmt == "csv":
-        return write_csv(lines, out, progress)
+        return write_csv(lines, out, progress, score_names=score_names, metric_names=metric_names)
     raise InputError(f"unknown export format {fmt!r} (expected jsonl or csv)")

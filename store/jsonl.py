@@ -53,38 +53,7 @@ class ImportResult:
     unknown_keys: dict[str, int] = field(default_factory=dict)  # key -> lines that had it (ignored)
 
 
-_UNION_TAGS = {"int", "float", "str", "bool", "constrained-int", "constrained-float"}
-
-
-def _short(value) -> str:
-    if isinstance(value, str):
-        text = repr(value)
-    elif isinstance(value, float):
-        text = str(value)
-    else:
-        text = orjson.dumps(value).decode()
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def validation_reason(exc: ValidationError) -> str:
-    """One line from a pydantic error: the field path and what is wrong with it."""
-    err = exc.errors(include_url=False)[0]
-    loc = [str(p) for p in err.get("loc", ())]
-    while loc and loc[-1] in _UNION_TAGS:
-        loc.pop()
-    path = ".".join(loc)
-    msg = err.get("msg", "invalid").removeprefix("Value error, ")
-    kind = err.get("type", "")
-    if kind == "json_invalid":
-        return f"malformed JSON ({err.get('ctx', {}).get('error', msg)})"
-    if kind == "model_type" or (not path and "dictionary" in msg.lower()):
-        return "each line must be a JSON object"
-    got = err.get("input")
-    if loc and loc[0] in ("scores",) and len(loc) == 2:
-        return f"{path}: a score must be a number in [0, 1] or null, got {_short(got)}"
-    if loc and loc[0] == "metrics" and len(loc) == 2:
-        return f"{path}: a metric must be a finite number or null, got {_short(got)}"
-    return f"{path}: {msg}" if path else msg
+from .models import validation_reason  # noqa: E402  (it explains any SpanIn error; lives with the models)
 
 
 def _kind(reason: str) -> str:

@@ -210,9 +210,20 @@ MIGRATIONS: list[str] = [
             WHERE s.project_id = p.id AND s.is_root = 0 AND s.created < r.created), 0)
         FROM projects p;
     """,
+    # v7: the human edits a re-import must keep (store.spans.keep_human_edits): the audit
+    # entries of span fields a person changed, found per project and row id. Only they are
+    # indexed, so "does this project have any?" is one probe and an import without human
+    # edits pays nothing.
+    """
+    CREATE INDEX audit_span_edits ON audit (project_id, object_id)
+        WHERE object_type = 'span' AND field IN ('scores', 'tags', 'expected', 'metadata');
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+# The oldest schema a read-only store reads as it is. Migrations past it only add what writers
+# need (v7: an index for the import's merge), so a read never has to upgrade (write) the file.
+READ_COMPATIBLE_FROM = 6
 
 
 def newer_schema(version: int) -> StoreError:

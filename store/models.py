@@ -11,7 +11,7 @@ import math
 from datetime import datetime, timezone
 from typing import Annotated, Any, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError, field_validator
 
 SPAN_KEYS = (
     "id",
@@ -31,7 +31,13 @@ SPAN_KEYS = (
     "comments",
 )
 
-Number = Union[StrictInt, StrictFloat]
+# A metric: a finite number within a 64-bit integer's range (SQLite's; start and end become
+# REAL columns and a bigger integer cannot be bound). Checked in pydantic-core: import speed.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+Number = Annotated[Union[StrictInt, StrictFloat], Field(ge=INT64_MIN, le=INT64_MAX)]
+# JSON values nest at most this deep, counting the innermost value (``[[1]]`` is 3 levels): what
+# the import's JSON parser accepts inside a row, so everything stored can be imported again.
+MAX_JSON_DEPTH = 200
 # A score: a number in [0, 1] (checked in pydantic-core, not in Python: import speed).
 Score = Annotated[Union[StrictInt, StrictFloat], Field(ge=0, le=1)]
 
@@ -140,22 +146,136 @@ def comment_id(row_id: str, c: Comment) -> str:
     return "c-" + h[:20]
 
 
-class FeedbackIn(BaseModel):
-    """`bt-tui feedback` / `log_feedback`: merged into an existing row."""
+# --- one line for a validation error ----------------------------------------------------------
 
-    model_config = ConfigDict(extra="forbid")
+_UNION_TAGS = {"int", "float", "str", "bool", "constrained-int", "constrained-float"}
+
+
+def _short(value) -> str:
+    """A value as it appears in a message: at most 40 characters (a 300-digit number too)."""
+    from .jsontext import dumps
+
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, float):
+        text = str(value)
+    else:
+        try:
+            text = dumps(value).decode()
+        except (TypeError, ValueError):
+            text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def too_deep() -> str:
+    return f"a value is nested deeper than {MAX_JSON_DEPTH} levels (the limit for JSON values)"
+
+
+def validation_reason(exc: ValidationError) -> str:
+    """One line from a pydantic error: the field path and what is wrong with it."""
+    err = exc.errors(include_url=False)[0]
+    loc = [str(p) for p in err.get("loc", ())]
+    while loc and loc[-1] in _UNION_TAGS:
+        loc.pop()
+    path = ".".join(loc)
+    msg = err.get("msg", "invalid").removeprefix("Value error, ")
+    kind = err.get("type", "")
+    if kind == "json_invalid":
+        detail = str(err.get("ctx", {}).get("error", msg))
+        if detail.startswith("recursion limit exceeded"):
+            return too_deep()
+        return f"malformed JSON ({detail})"
+    if kind == "model_type" or (not path and "dictionary" in msg.lower()):
+        return "each line must be a JSON object"
+    got = err.get("input")
+    if loc and loc[0] in ("scores",) and len(loc) == 2:
+        return f"{path}: a score must be a number in [0, 1] or null, got {_short(got)}"
+    if loc and loc[0] == "metrics" and len(loc) == 2:
+        if kind in ("less_than_equal", "greater_than_equal"):
+            return f"{path}: a metric must be a number between -2^63 and 2^63-1 or null, got {_short(got)}"
+        return f"{path}: a metric must be a finite number or null, got {_short(got)}"
+    return f"{path}: {msg}" if path else msg
+
+
+def json_depth(value: Any) -> int:
+    """How many levels a decoded JSON value spans, as the import's JSON parser counts them: a
+    scalar or an empty container is 1, a container 1 more than its deepest element
+    (``[[1]]``: 3). Iterative, so a value too deep for recursion is measured too."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        deepest = max(deepest, d)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        if isinstance(v, dict):
+            stack.extend((c, d + 1) for c in v.values())
+        elif isinstance(v, (list, tuple)):
+            stack.extend((c, d + 1) for c in v)
+    return deepest
+
+
+def check_depth(value: Any, what: str) -> Any:
+    """``value`` itself; ValueError (``WHAT: a value is nested deeper ...``) when it nests
+    deeper than ``MAX_JSON_DEPTH``."""
+    if isinstance(value, (dict, list, tuple)) and json_depth(value) > MAX_JSON_DEPTH:
+        raise ValueError(f"{what}: {too_deep()}" if what else too_deep())
+    return value
+
+
+def parse_json(text: str | bytes, what: str = "value") -> Any:
+    """JSON text as the import reads it: every digit of a big integer kept (``1e+300`` is not
+    ``10**300``), NaN/Infinity refused, the same depth limit. ValueError, one line."""
+    from pydantic_core import from_json
+
+    try:
+        value = from_json(text, allow_inf_nan=False)
+    except ValueError as exc:
+        detail = str(exc)
+        if "recursion limit exceeded" in detail:
+            raise ValueError(f"{what}: {too_deep()}") from None
+        raise ValueError(f"{what}: not valid JSON ({detail})") from None
+    return check_depth(value, what)
+
+
+class FeedbackIn(BaseModel):
+    """`bt-tui feedback` / `log_feedback` / the TUI's edits: changes applied to an existing row
+    inside the write transaction, against its current values (``store.feedback``): scores set
+    per name (``remove_scores`` drops names), tags added and removed, expected replaced,
+    metadata merged, a comment appended."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     scores: dict[str, Optional[Score]] = Field(default_factory=dict)
+    remove_scores: list[StrictStr] = Field(default_factory=list)
     expected: Any = None
     has_expected: bool = False
     comment: Optional[StrictStr] = None
     tags: list[StrictStr] = Field(default_factory=list)
+    remove_tags: list[StrictStr] = Field(default_factory=list)
     metadata: Optional[dict[str, Any]] = None
     author: StrictStr
 
-    @field_validator("tags")
+    @field_validator("tags", "remove_tags")
     @classmethod
     def _tags_not_blank(cls, tags: list[str]) -> list[str]:
         if any(not t.strip() for t in tags):
             raise ValueError("a tag cannot be empty")
         return [t.strip() for t in tags]
+
+    @field_validator("comment")
+    @classmethod
+    def _comment_not_blank(cls, text: Optional[str]) -> Optional[str]:
+        if text is not None and not text.strip():
+            raise ValueError("a comment cannot be empty")
+        return text
+
+    @field_validator("expected")
+    @classmethod
+    def _expected_depth(cls, value: Any) -> Any:
+        return check_depth(value, "")
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_depth(cls, value: Any) -> Any:
+        return check_depth(value, "")

@@ -26,6 +26,29 @@ def project_id(store: Store, name: str, *, create: bool = True) -> int:
         return c.execute("SELECT id FROM projects WHERE name = ?", (name,)).fetchone()[0]
 
 
+def find_project(store: Store, name: str) -> Optional[int]:
+    """The id of project ``name``, or None; never writes."""
+    row = store.conn.execute("SELECT id FROM projects WHERE name = ?", (name,)).fetchone()
+    return row[0] if row else None
+
+
+def discard_if_empty(store: Store, name: str) -> bool:
+    """Remove project ``name`` when nothing belongs to it (no spans, views or audit entries):
+    what a failed or empty import into a new project leaves behind. In one write transaction,
+    so rows another process wrote meanwhile keep their project. True when it was removed."""
+    with store.write() as c:
+        row = c.execute("SELECT id FROM projects WHERE name = ?", (name,)).fetchone()
+        if not row:
+            return False
+        pid = row[0]
+        for table in ("spans", "views", "audit"):
+            if c.execute(f"SELECT 1 FROM {table} WHERE project_id = ? LIMIT 1", (pid,)).fetchone():
+                return False
+        c.execute("DELETE FROM project_stats WHERE project_id = ?", (pid,))
+        c.execute("DELETE FROM projects WHERE id = ?", (pid,))
+        return True
+
+
 @dataclass
 class ProjectInfo:
     name: str

@@ -14,7 +14,7 @@ from typing import Iterable, Iterator, Optional
 
 from .connection import Store
 from .errors import NotFound
-from .export import iter_export_lines
+from .export import iter_export_lines, value_names
 from .feedback import retag
 from .jsontext import dumps_text
 from .projects import project_id
@@ -118,17 +118,34 @@ def selection_row_ids(store: Store, sel: Selection, batch: int = 5000) -> Iterat
     return (row_id for rows in iter(lambda: cur.fetchmany(batch), []) for (row_id,) in rows)
 
 
-def export_selection(store: Store, sel: Selection) -> Iterator[str]:
+def export_selection(store: Store, sel: Selection, *, timeout: Optional[float] = None) -> Iterator[str]:
     """Finished JSONL lines (no newline) of every span the selection covers (traces: every
     span of each selected trace), in created order. A bad selection raises here, not when
-    iterated."""
+    iterated. ``timeout`` (seconds): the stream stops with ``QueryTimeout`` past it."""
     comp = _compile(store, sel)
     return iter_export_lines(store, sel.project, where=comp.where, params=tuple(comp.params),
-                             order="s.created, s.rid")
+                             order="s.created, s.rid", timeout=timeout)
+
+
+def selection_value_names(store: Store, sel: Selection, *, timeout: Optional[float] = None
+                          ) -> tuple[list[str], list[str]]:
+    """The score and metric names of the spans ``export_selection`` gives (sorted)."""
+    comp = _compile(store, sel)
+    return value_names(store, sel.project, where=comp.where, params=tuple(comp.params), timeout=timeout)
+
+
+def selection_root_ids(store: Store, sel: Selection, batch: int = 5000) -> Iterator[str]:
+    """Row ids of the root span of each trace the selection covers (a trace whose root is
+    not stored has none), streamed. A bad selection raises here, not when iterated."""
+    sql, params = _compile(store, sel).sql("s.id")
+    cur = store.conn.execute(sql + " AND s.is_root = 1", params)
+    return (row_id for rows in iter(lambda: cur.fetchmany(batch), []) for (row_id,) in rows)
 
 
 def retag_selection(store: Store, sel: Selection, *, add: Iterable[str] = (), remove: Iterable[str] = (),
                     author: str) -> int:
-    """Add and/or remove tags on every span the selection covers, audited per row; returns
-    how many rows changed."""
-    return retag(store, sel.project, selection_row_ids(store, sel), add=add, remove=remove, author=author)
+    """Add and/or remove tags, audited per row. Spans shape: on every selected span; returns
+    how many spans changed. Traces shape: on each selected trace's root span only (as tagging
+    one trace does: a trace's tags are its root's); returns how many traces changed."""
+    ids = selection_root_ids(store, sel) if sel.shape == "traces" else selection_row_ids(store, sel)
+    return retag(store, sel.project, ids, add=add, remove=remove, author=author)

@@ -5,15 +5,17 @@ query planner: the search index and side tables, and how far spans precede their
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import sqlite3
-from typing import Iterable, NamedTuple, Optional
+from typing import Any, Iterable, Iterator, NamedTuple, Optional
 
 import orjson
 
 from .connection import Store
 from .errors import InputError
-from .jsontext import dumps
-from .models import Comment, SpanIn, comment_id, content_id, format_ts, from_unix, now_iso
+from .jsontext import dumps, loads
+from .models import Comment, SpanIn, check_depth, comment_id, content_id, format_ts, from_unix, now_iso
 from .projects import project_id
 
 
@@ -160,12 +162,14 @@ def max_rid(conn: sqlite3.Connection) -> int:
 def write_spans(
     conn: sqlite3.Connection, pid: int, batch: list[tuple[SpanRecord | tuple, Optional[list[Comment]]]], *,
     index: bool = True,
-) -> None:
+) -> int:
     """The span writer: upsert a batch of (record, comments) inside the caller's write
-    transaction. A record may arrive as a plain tuple (see ``SpanRecord``).
+    transaction. A record may arrive as a plain tuple (see ``SpanRecord``). A row a person
+    edited keeps those edits (``keep_human_edits``); returns how many rows of the batch did.
 
     With ``index=False`` the caller promises to call ``index_new_rows`` itself before commit
     (the bulk importer does it every few batches: fewer, larger FTS segments)."""
+    batch, kept = keep_human_edits(conn, pid, batch)
     before = max_rid(conn) if index else 0
     conn.executemany(_UPSERT, [rec for rec, _ in batch])
     if index:
@@ -183,6 +187,136 @@ def write_spans(
                     for c in comments
                 ],
             )
+    if kept:
+        tally = _kept_tally.get()
+        if tally is not None:
+            tally.rows += kept
+    return kept
+
+
+# --- human edits survive re-imports -------------------------------------------------------------
+#
+# A row's scores, tags, expected and metadata may have been changed by a person (feedback, the
+# TUI, batch tags) after it was logged. Re-importing an older export, or the application
+# logging the same id again, must not silently take those edits back. The audit table knows
+# every such edit (object_type 'span', field scores/tags/expected/metadata; migration v7
+# indexes just those), so the writer merges:
+#   scores, metadata: per name, the person's value wins (a name they removed stays removed);
+#   tags: the imported tags, minus those a person removed, plus those a person added;
+#   expected: the person's value wins.
+# Everything else comes from the import. Rows nobody edited cost one index probe per batch.
+
+_HUMAN_FIELDS = "('scores', 'tags', 'expected', 'metadata')"
+_REMOVED: Any = object()
+# Positions in SpanRecord.
+_EXPECTED, _SCORES, _METADATA, _TAGS = 14, 16, 17, 19
+
+
+class _HumanLayer:
+    __slots__ = ("scores", "metadata", "tags", "expected")
+
+    def __init__(self) -> None:
+        self.scores: dict[str, Any] = {}  # name -> value, or _REMOVED
+        self.metadata: dict[str, Any] = {}
+        self.tags: dict[str, bool] = {}  # tag -> added (True) / removed (False), last edit wins
+        self.expected: Any = _REMOVED  # _REMOVED: never edited
+
+    def add(self, fld: str, before: Any, after: Any) -> None:
+        if fld in ("scores", "metadata"):
+            b = before if isinstance(before, dict) else {}
+            a = after if isinstance(after, dict) else {}
+            layer = self.scores if fld == "scores" else self.metadata
+            for k, v in a.items():
+                if k not in b or b[k] != v or type(b[k]) is not type(v):
+                    layer[k] = v
+            for k in b:
+                if k not in a:
+                    layer[k] = _REMOVED
+        elif fld == "tags":
+            b = before if isinstance(before, list) else []
+            a = after if isinstance(after, list) else []
+            for t in a:
+                if t not in b:
+                    self.tags[t] = True
+            for t in b:
+                if t not in a:
+                    self.tags[t] = False
+        elif fld == "expected":
+            self.expected = after
+
+    def merge(self, rec: tuple) -> tuple:
+        """``rec`` with this person's edits laid over its imported values."""
+        out = list(rec)
+        for pos, layer in ((_SCORES, self.scores), (_METADATA, self.metadata)):
+            if layer:
+                value = loads(rec[pos])
+                if not isinstance(value, dict):
+                    value = {}
+                for k, v in layer.items():
+                    if v is _REMOVED:
+                        value.pop(k, None)
+                    else:
+                        value[k] = v
+                out[pos] = dumps(value).decode()
+        if self.tags:
+            tags = loads(rec[_TAGS])
+            kept = [t for t in tags if self.tags.get(t) is not False]
+            out[_TAGS] = dumps(kept + [t for t, added in self.tags.items() if added and t not in kept]).decode()
+        if self.expected is not _REMOVED:
+            out[_EXPECTED] = None if self.expected is None else dumps(self.expected).decode()
+        return tuple(out)
+
+
+def keep_human_edits(conn: sqlite3.Connection, pid: int, batch: list) -> tuple[list, int]:
+    """``batch`` with the human edits of its rows laid over the imported values, and how many
+    rows that changed (see the note above). One indexed probe when the project has no edits."""
+    if not batch or conn.execute(
+        f"SELECT 1 FROM audit WHERE project_id = ? AND object_type = 'span' AND field IN {_HUMAN_FIELDS} LIMIT 1",
+        (pid,),
+    ).fetchone() is None:
+        return batch, 0
+    ids = dumps([rec[1] for rec, _ in batch]).decode()
+    layers: dict[str, _HumanLayer] = {}
+    for object_id, fld, before, after in conn.execute(
+        f"SELECT object_id, field, before, after FROM audit WHERE project_id = ? AND object_type = 'span'"
+        f" AND field IN {_HUMAN_FIELDS} AND object_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+        (pid, ids),
+    ):
+        layer = layers.get(object_id)
+        if layer is None:
+            layer = layers[object_id] = _HumanLayer()
+        layer.add(fld, None if before is None else loads(before), None if after is None else loads(after))
+    if not layers:
+        return batch, 0
+    out, kept = [], 0
+    for rec, comments in batch:
+        layer = layers.get(rec[1])
+        if layer is not None:
+            merged = layer.merge(rec)
+            if merged != tuple(rec):
+                kept += 1
+                rec = merged
+        out.append((rec, comments))
+    return out, kept
+
+
+class KeptEdits:
+    rows: int = 0
+
+
+_kept_tally: contextvars.ContextVar[Optional[KeptEdits]] = contextvars.ContextVar("bt_kept_edits", default=None)
+
+
+@contextlib.contextmanager
+def counting_kept_edits() -> Iterator[KeptEdits]:
+    """Count the rows whose human edits the span writer kept, in this thread, while the block
+    runs (an import's summary: ``kept human edits on N rows``)."""
+    tally = KeptEdits()
+    token = _kept_tally.set(tally)
+    try:
+        yield tally
+    finally:
+        _kept_tally.reset(token)
 
 
 # --- how far spans precede their roots (see migration v6) --------------------------------------
@@ -270,6 +404,16 @@ def project_has_rows(conn: sqlite3.Connection, pid: int) -> bool:
     return conn.execute("SELECT 1 FROM spans WHERE project_id = ? LIMIT 1", (pid,)).fetchone() is not None
 
 
+def _check_depths(span: SpanIn) -> None:
+    """The import's JSON parser refuses values nested deeper than MAX_JSON_DEPTH; a span
+    logged from Python objects gets the same rule (so its export can be imported again)."""
+    for name in ("input", "output", "expected", "error", "metadata", "span_attributes"):
+        try:
+            check_depth(getattr(span, name), name)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+
+
 def log_spans(store: Store, project: str, spans: Iterable[dict | SpanIn]) -> list[str]:
     """Validate and upsert spans (the Python logging API); returns their ids."""
     pid = project_id(store, project)
@@ -277,6 +421,7 @@ def log_spans(store: Store, project: str, spans: Iterable[dict | SpanIn]) -> lis
     times = TraceTimes()
     for s in spans:
         span = s if isinstance(s, SpanIn) else SpanIn.model_validate(s)
+        _check_depths(span)
         raw = None if span.id else dumps(span.model_dump(mode="json", exclude=set(span.model_extra or ())),
                                          option=orjson.OPT_SORT_KEYS)
         rec = span_record(pid, span, raw)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import bt_tui
+from store.errors import InputError
 from store.audit import audit_log
 from store.export import get_span
 
@@ -53,3 +54,12 @@ def test_feedback_on_an_unknown_row_is_not_found(log):
     log.log(input="x")
     with pytest.raises(bt_tui.NotFound):
         log.log_feedback("no-such-row", comment="?")
+
+
+def test_logging_a_value_deeper_than_the_import_accepts_is_one_line(log):
+    deep = 1
+    for _ in range(200):  # 201 levels, counting the 1
+        deep = [deep]
+    with pytest.raises(InputError, match="^output: a value is nested deeper than 200 levels"):
+        log.log(output=deep)
+    log.log(output=deep[0])  # 200 levels: what an import accepts

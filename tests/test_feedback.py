@@ -205,3 +205,52 @@ def test_feedback_in_named_project(run_cli, tmp_path):
     assert run_cli("--project", "other", "feedback", "row-1", "--score", "a=1", "--author", "a").returncode == 0
     res = run_cli("--project", "other", "export", "logs")
     assert read_jsonl(res.stdout)[0]["scores"]["a"] == 1.0
+
+
+def test_expected_keeps_every_digit_as_an_import_does(run_cli, tmp_path, seeded):
+    """A 300-digit --expected was stored as 1e+300 while an import keeps every digit."""
+    big = "9" * 300
+    res = run_cli("feedback", "row-1", "--expected", f'{{"n": {big}}}', "--author", "a")
+    assert res.returncode == 0, res.stderr
+    assert f'"expected":{{"n":{big}}}' in res.stdout
+    assert f'"expected":{{"n":{big}}}' in run_cli("export", "logs").stdout
+    src = tmp_path / "big.jsonl"
+    src.write_text(f'{{"id":"imported","expected":{{"n":{big}}}}}\n')
+    assert run_cli("import", "logs", src).returncode == 0
+    rows = _rows(run_cli)
+    assert rows["row-1"]["expected"] == rows["imported"]["expected"] == {"n": int(big)}
+
+
+@pytest.mark.parametrize("levels,ok", [(200, True), (201, False), (300, False), (5000, False)])  # `[]`: 1 level
+def test_deep_expected_follows_the_import_rule(run_cli, sql, seeded, levels, ok):
+    """`--expected` nested 300 levels exited 1 with a TypeError."""
+    before = _state(run_cli, sql)
+    res = run_cli("feedback", "row-1", "--expected", "[" * levels + "]" * levels, "--author", "a")
+    if ok:
+        assert res.returncode == 0, res.stderr
+        return
+    line = assert_one_line_error(res, 2)
+    assert line == "bt-tui: --expected: a value is nested deeper than 200 levels (the limit for JSON values)"
+    assert _state(run_cli, sql) == before
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n"])
+def test_blank_comment_is_refused_like_the_tui_does(run_cli, sql, seeded, text):
+    before = _state(run_cli, sql)
+    line = assert_one_line_error(run_cli("feedback", "row-1", "--comment", text, "--tag", "never"), 2)
+    assert line == "bt-tui: comment: a comment cannot be empty"
+    assert _state(run_cli, sql) == before
+
+
+def test_blank_comment_is_refused_by_the_store(tmp_path):
+    from store import InputError, Store
+    from store.feedback import add_comment
+    from store.spans import log_spans
+
+    s = Store(tmp_path / "c.db")
+    try:
+        log_spans(s, "p", [{"id": "r"}])
+        with pytest.raises(InputError, match="a comment cannot be empty"):
+            add_comment(s, "p", "r", "  ", "a")
+    finally:
+        s.close()

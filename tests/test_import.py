@@ -494,3 +494,84 @@ def test_interrupted_import_leaves_a_consistent_database(run_cli, tmp_path, db_p
     assert sql("SELECT count(DISTINCT id) FROM spans")[0][0] == sql("SELECT count(*) FROM spans")[0][0]
     assert sql("SELECT count(*) FROM span_scores WHERE span_rid IN (SELECT rid FROM spans WHERE id LIKE 'k%')")[0][0] == n
     _fts_integrity(db_path)
+
+
+# --- odd numbers and deep values (issue 9) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("line,fragment", [
+    ('{"id":"x","metrics":{"start":1700000000,"end":9223372036854775808}}',
+     "metrics.end: a metric must be a number between -2^63 and 2^63-1 or null, got 9223372036854775808"),
+    ('{"id":"x","metrics":{"tokens":-9223372036854775809}}', "metrics.tokens: a metric must be a number between"),
+    ('{"id":"x","scores":{"Factuality":' + "9" * 300 + "}}",
+     "scores.Factuality: a score must be a number in [0, 1] or null, got 9999999999999999999999999999999999999..."),
+    ('{"id":"x","input":' + "[" * 201 + "]" * 201 + "}",
+     "a value is nested deeper than 200 levels (the limit for JSON values)"),
+], ids=["end-2^63", "metric-below-int64", "300-digit-score", "201-levels"])
+def test_odd_numbers_and_deep_values_are_located_line_errors_and_skippable(run_cli, tmp_path, line, fragment):
+    """metrics.end >= 2^63 crashed the writer (OverflowError, exit 1) and refused the whole file
+    under --skip-invalid; a 300-digit score crashed the message itself; deep JSON was 'malformed'."""
+    lines = [dump_line(small_span(i)) for i in range(3)]
+    lines.insert(1, line)
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    err = assert_one_line_error(run_cli("import", "logs", path), 2)
+    assert err == f"bt-tui: {path}:2: {fragment}" or err.startswith(f"bt-tui: {path}:2: {fragment}"), err
+    res = run_cli("import", "logs", path, "--skip-invalid")
+    assert res.returncode == 0, res.stderr
+    assert "imported 3 spans" in res.stderr and "skipped 1 invalid lines" in res.stderr
+    assert f"{path}:2: {fragment}" in res.stderr
+    assert sorted(r["id"] for r in read_jsonl(_export(run_cli))) == ["b0", "b1", "b2"]
+
+
+def test_a_value_200_levels_deep_is_imported_and_exported_whole(run_cli, tmp_path):
+    deep = "[" * 199 + "1" + "]" * 199  # 200 levels, counting the 1
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"id":"d","input":' + deep + "}\n", encoding="utf-8")
+    _import(run_cli, path)
+    assert '"input":' + deep + "," in _export(run_cli)
+
+
+def test_the_largest_64_bit_metrics_are_stored(run_cli, tmp_path):
+    path = tmp_path / "edge.jsonl"
+    path.write_text('{"id":"e","metrics":{"start":1700000000,"end":9223372036854775807,"x":-9223372036854775808}}\n')
+    _import(run_cli, path)
+    assert '"metrics":{"start":1700000000,"end":9223372036854775807,"x":-9223372036854775808}' in _export(run_cli)
+
+
+# --- empty input, and what a failed import leaves behind (issue 9) ------------------------------
+
+
+@pytest.mark.parametrize("source", ["/dev/null", "empty-file", "stdin"])
+def test_an_empty_source_is_nothing_to_import(run_cli, tmp_path, sql, source):
+    """/dev/null exists (it is empty): it said 'no such file'."""
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    arg = {"/dev/null": "/dev/null", "empty-file": str(empty), "stdin": "-"}[source]
+    res = run_cli("--project", "fresh", "import", "logs", arg, input=b"")
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == f"nothing to import: {'<stdin>' if arg == '-' else arg} has no spans\n"
+    assert sql("SELECT name FROM projects") == []  # and no empty project left behind
+
+
+def test_a_pipe_is_imported_without_its_head_being_eaten(run_cli, tmp_path, cli_env):
+    """A pipe is not a regular file: sniffing its format would consume the first bytes."""
+    src = write_jsonl(tmp_path / "a.jsonl", [small_span(i) for i in range(3)])
+    proc = subprocess.run(["bash", "-c", f'{" ".join(BT_TUI)} import logs <(cat {src})'], env=cli_env,
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "imported 3 spans" in proc.stderr
+
+
+@pytest.mark.parametrize("flags", [(), ("--skip-invalid",)])
+def test_a_failed_import_into_a_new_project_leaves_no_project(run_cli, tmp_path, sql, flags):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(BAD_LINES["score_out_of_range"] + "\n", encoding="utf-8")
+    assert run_cli("import", "logs", write_jsonl(tmp_path / "ok.jsonl", [small_span(1)])).returncode == 0
+    res = run_cli("--project", "new-one", "import", "logs", bad, *flags)
+    assert res.returncode == (0 if flags else 2), res.stderr
+    assert sql("SELECT name FROM projects") == [("default",)]
+    assert "new-one" not in run_cli("projects").stdout
+    # A failed import into an existing project keeps it (and its rows).
+    assert run_cli("import", "logs", bad).returncode == 2
+    assert sql("SELECT name FROM projects") == [("default",)] and sql("SELECT count(*) FROM spans") == [(1,)]

@@ -187,3 +187,15 @@ def test_query_and_export_note_near_miss_names_on_stderr(cli):
 def test_misspelled_clause_is_named_with_a_suggestion(cli):
     code, out, err = cli("query", "selct: id | limit: 1")
     assert code == 2 and "unknown clause 'selct:'; did you mean 'select:'?" in err and "column 1" in err
+
+
+@pytest.mark.parametrize("args", [
+    ("query", "select: id | filter: 1" + " + 1" * 500 + " > 0"),
+    ("query", "1" + "+1" * 500),
+    ("export", "logs", "--filter", "1" + "+1" * 500 + " > 0"),
+], ids=["query-filter", "query-bare", "export-filter"])
+def test_a_500_term_chain_is_exit_2_not_a_recursion_error(cli, args):
+    code, out, err = cli(*args)
+    assert code == 2, err
+    assert out == "" and "Traceback" not in err and "RecursionError" not in err
+    assert err.startswith("bt-tui: too many operators in a row (at most 64 in one expression) at column ")

@@ -432,3 +432,22 @@ def test_parse_query_never_touches_a_database():
     # Parsing is pure: it needs no store at all.
     q = parse_query("select: id | from: project_logs('p') traces | filter: name = 'x' | limit: 3")
     assert (q.source_arg, q.shape, q.limit) == ("p", "traces", 3)
+
+
+@pytest.mark.parametrize("text", [
+    "1" + " + 1" * 500 + " > 0",
+    "scores.x" + " * 2" * 300 + " > 0",
+    "metrics.tokens" + " - 1" * 100 + " * 2" * 100 + " > 0",
+    "+" * 2000 + "1 > 0",
+], ids=["500-plus", "300-times", "mixed", "2000-unary-plus"])
+def test_long_operator_chains_are_a_query_error_not_a_recursion_error(corpus, text):  # noqa: F811
+    with pytest.raises(QueryError) as ei:
+        corpus.ids(text)
+    assert "too many operators in a row (at most 64" in str(ei.value) or "nested too deeply" in str(ei.value)
+    with pytest.raises(QueryError):
+        run_query(corpus.store, f"select: id | filter: {text}", PROJECT)
+
+
+def test_a_chain_of_64_operators_inside_nesting_runs(corpus):  # noqa: F811
+    text = "(" * 10 + "metrics.tokens" + " + 0" * 64 + ")" * 10 + " >= 0"
+    assert corpus.ids(text) == corpus.ids("metrics.tokens >= 0") != []

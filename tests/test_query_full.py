@@ -292,3 +292,22 @@ def test_completions_of_other_and_missing_projects(corpus):
     assert dict(comp.span_names) == {"chat": 1}
     empty = completions(corpus.store, "no-such-project")
     assert (empty.fields, empty.score_names, empty.metadata_keys, empty.tags, empty.span_names) == ([], [], [], [], [])
+
+
+def test_summary_shape_model_falls_back_to_the_traces_llm_model(corpus):
+    """Scores sit on roots and models on LLM spans: grouped by metadata.model in the summary
+    shape, a root without a model takes its trace's first LLM span's (f0 -> f1's gpt-4); a
+    root with one keeps it (a0: gpt-4, though its LLM span a1 used gpt-4-turbo)."""
+    res = q(corpus, "from: project_logs('p') summary | dimensions: metadata.model as model"
+                    " | measures: count(1) as traces, avg(scores.Factuality) as f | sort: model")
+    got = {r[0]: (r[1], r[2]) for r in res.rows}
+    assert len(got) == len(res.rows) == 4
+    assert got == {
+        "gpt-4": (2 + 1, pytest.approx((0.9 + 0.95) / 2)),  # a0, c0, and f0 via f1 (f0 has no score)
+        "gpt-4-turbo": (1, 0.7),  # b0
+        "claude-3-opus": (1, None),  # d0
+        "gpt-3.5": (1, 0.4),  # e0
+    }
+    # Spans shape: each span's own model, unchanged.
+    spans = q(corpus, "dimensions: metadata.model as model | measures: count(1) as n | filter: id = 'f0'")
+    assert spans.rows == [[None, 1]]

@@ -112,10 +112,13 @@ def test_csv_export_has_contract_columns_and_one_row_per_span(run_cli, sample_fi
     res = run_cli("export", "logs", "--format", "csv")
     assert res.returncode == 0, res.stderr
     table = list(csv.reader(io.StringIO(res.stdout)))
-    assert table[0] == list(SPAN_KEYS)
+    score_names = sorted({k for r in sample_rows for k in r["scores"]})
+    metric_names = sorted({k for r in sample_rows for k in r["metrics"]})
+    header = [*SPAN_KEYS, *(f"scores.{n}" for n in score_names), *(f"metrics.{n}" for n in metric_names)]
+    assert table[0] == header  # the contract's keys, then one column per score and per metric
     body = table[1:]
     assert len(body) == len(sample_rows)
-    by_id = {r[0]: dict(zip(SPAN_KEYS, r)) for r in body}
+    by_id = {r[0]: dict(zip(header, r)) for r in body}
     assert set(by_id) == {r["id"] for r in sample_rows}
     src = {r["id"]: r for r in sample_rows}
     for rid, cells in by_id.items():
@@ -126,6 +129,12 @@ def test_csv_export_has_contract_columns_and_one_row_per_span(run_cli, sample_fi
         assert json.loads(cells["tags"]) == s["tags"]
         assert json.loads(cells["input"]) == s["input"]
         assert cells["span_parents"] == ("" if not s["span_parents"] else json.dumps(s["span_parents"]))
+        for name in score_names:
+            v = s["scores"].get(name)
+            assert cells[f"scores.{name}"] == ("" if v is None else json.dumps(v)), (rid, name)
+        for name in metric_names:
+            v = s["metrics"].get(name)
+            assert (float(cells[f"metrics.{name}"]) if cells[f"metrics.{name}"] else None) == v, (rid, name)
 
 
 def test_export_to_file_with_o(run_cli, tmp_path, sample_file, sample_rows):

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from query_fixtures import ALL, PROJECT, TRACE_OF, build_corpus, corpus  # noqa: F401  (corpus: a fixture)
+from query_fixtures import ALL, PROJECT, ROOTS, TRACE_OF, build_corpus, corpus  # noqa: F401  (corpus: a fixture)
 from store.audit import audit_log
 from store.errors import NotFound, QueryError
 from store.export import get_span
@@ -80,21 +80,40 @@ def test_unknown_shape_is_refused():
         Selection(PROJECT, shape="rows")
 
 
-def test_retag_selection_tags_every_span_covered_and_audits(tmp_path):
+def test_retag_selection_in_traces_shape_tags_each_trace_root(tmp_path):
+    """Issue 9: "18 traces should mean 18 roots tagged" (it tagged every span of them, and
+    counted spans), as tagging one trace with `t` does."""
     c = build_corpus(tmp_path / "retag.db")
     try:
         sel = Selection(PROJECT, "name = 'llm_call'", "traces")
-        assert retag_selection(c.store, sel, add=["checked"], author="rev") == 7  # traces A, B, F
+        assert retag_selection(c.store, sel, add=["checked"], author="rev") == 3  # traces A, B, F
         tagged = {i for i in ALL if "checked" in get_span(c.store, PROJECT, i)["tags"]}
-        assert tagged == spans_of("A", "B", "F")
-        entry = audit_log(c.store, "b1")[0]
-        assert (entry["field"], entry["author"], entry["after"]) == ("tags", "rev", ["triage", "checked"])
-        # Again: nothing changes. Then remove it from the rows of one trace given by a child's id.
+        assert tagged == {"a0", "b0", "f0"}  # their roots, not b1 or the other children
+        entry = audit_log(c.store, "b0")[0]
+        assert (entry["field"], entry["author"], entry["after"]) == ("tags", "rev", ["production", "beta", "checked"])
+        assert audit_log(c.store, "b1") == []
+        # Again: nothing changes. Then remove it from one trace given by a child's id.
         assert retag_selection(c.store, sel, add=["checked"], author="rev") == 0
-        assert retag_selection(c.store, Selection(PROJECT, ids=("f1",)), remove=["checked"], author="rev") == 2
-        assert {i for i in ALL if "checked" in get_span(c.store, PROJECT, i)["tags"]} == spans_of("A", "B")
+        assert retag_selection(c.store, Selection(PROJECT, ids=("f1",)), remove=["checked"], author="rev") == 1
+        assert {i for i in ALL if "checked" in get_span(c.store, PROJECT, i)["tags"]} == {"a0", "b0"}
         # The decoy project is never touched.
         assert "checked" not in get_span(c.store, "q", "q0")["tags"]
+    finally:
+        c.store.close()
+
+
+def test_retag_selection_in_spans_shape_tags_the_spans(tmp_path):
+    c = build_corpus(tmp_path / "retag.db")
+    try:
+        sel = Selection(PROJECT, "name = 'llm_call'", "spans")
+        assert retag_selection(c.store, sel, add=["checked"], author="rev") == 3
+        assert {i for i in ALL if "checked" in get_span(c.store, PROJECT, i)["tags"]} == {"a1", "b1", "f1"}
+        entry = audit_log(c.store, "b1")[0]
+        assert (entry["field"], entry["author"], entry["after"]) == ("tags", "rev", ["triage", "checked"])
+        marked = Selection(PROJECT, ids=("a2", "d1"), shape="spans")
+        assert retag_selection(c.store, marked, add=["checked"], author="rev") == 2
+        assert retag_selection(c.store, Selection(PROJECT, shape="traces"), add=["all"], author="rev") == 6
+        assert {i for i in ALL if "all" in get_span(c.store, PROJECT, i)["tags"]} == ROOTS
     finally:
         c.store.close()
 

@@ -19,6 +19,10 @@ from typing import Any, Iterator, Optional
 from ..errors import QueryError
 
 MAX_DEPTH = 64
+# Operators chained in a row (`a + b + c ...`): each link is one more level for the compiler,
+# which recurses down a chain (a filter of 500 `+1` terms overflowed Python's stack), and
+# SQLite's parser refuses much longer chains anyway ("too complex").
+MAX_CHAIN = 64
 MAX_QUERY_CHARS = 100_000
 
 
@@ -238,6 +242,7 @@ class Parser:
         self.toks = tokens if tokens is not None else tokenize(text)
         self.i = 0
         self.depth = 0
+        self.links = 0  # arithmetic operators chained on the way down to here (MAX_CHAIN)
 
     # -- helpers
     @property
@@ -406,19 +411,35 @@ class Parser:
 
     def additive(self) -> Node:
         left = self.multiplicative()
-        while self.at_op("+", "-"):
-            op = self.advance()
-            right = self._operand(self.multiplicative, op)
-            left = Binary(op.value, left, right, pos=left.pos, end=right.end)
+        start = self.links
+        try:
+            while self.at_op("+", "-"):
+                op = self.advance()
+                self._link(op)
+                right = self._operand(self.multiplicative, op)
+                left = Binary(op.value, left, right, pos=left.pos, end=right.end)
+        finally:
+            self.links = start
         return left
 
     def multiplicative(self) -> Node:
         left = self.unary()
-        while self.at_op("*", "/", "%"):
-            op = self.advance()
-            right = self._operand(self.unary, op)
-            left = Binary(op.value, left, right, pos=left.pos, end=right.end)
+        start = self.links
+        try:
+            while self.at_op("*", "/", "%"):
+                op = self.advance()
+                self._link(op)
+                right = self._operand(self.unary, op)
+                left = Binary(op.value, left, right, pos=left.pos, end=right.end)
+        finally:
+            self.links = start
         return left
+
+    def _link(self, op: Token) -> None:
+        """One more operator in a chain; past MAX_CHAIN a QueryError at that operator."""
+        self.links += 1
+        if self.links > MAX_CHAIN:
+            raise self.error(f"too many operators in a row (at most {MAX_CHAIN} in one expression)", op)
 
     def unary(self) -> Node:
         if self.at_op("-"):
@@ -429,8 +450,9 @@ class Parser:
                 return Literal(-arg.value, pos=t.pos, end=arg.end)
             return Unary("neg", arg, pos=t.pos, end=arg.end)
         if self.at_op("+"):
-            self.advance()
-            return self.unary()
+            t = self.advance()
+            with self.nested():
+                return self._operand(self.unary, t)
         return self.primary()
 
     def primary(self) -> Node:

@@ -190,6 +190,10 @@ class Compiler:
         self.now = now or datetime.now(timezone.utc)
         self._alias_n = 0
         self._comment_col: Optional[str] = None  # set while compiling one comment's condition
+        # Set for a row that stands for its trace (the summary shape's root): ``metadata.model``
+        # falls back to the model of the trace's first LLM span (scores sit on roots, models on
+        # LLM spans: "average Factuality per model" needs both on one row).
+        self.trace_model = False
 
     # -- helpers
     def p(self, value: Any) -> str:
@@ -565,6 +569,14 @@ class Compiler:
                 f"(SELECT group_concat(text, char(10)) FROM comments WHERE span_rid = {self.c('rid')})", "text"
             )
         if root == "metadata" and rest == ["model"]:
+            if self.trace_model:
+                llm = f"{self.alias}_m"
+                return Val(
+                    f"coalesce({self.c('model')}, (SELECT {llm}.model FROM spans {llm}"
+                    f" WHERE {llm}.project_id = {self.c('project_id')} AND {llm}.root_span_id = {self.c('root_span_id')}"
+                    f" AND {llm}.type = 'llm' AND {llm}.model IS NOT NULL ORDER BY {llm}.start_ts, {llm}.rid LIMIT 1))",
+                    "any",
+                )
             return Val(self.c("model"), "any")
         if root == "metrics" and rest in (["start"], ["end"]):
             return Val(self.c("start_ts" if rest[0] == "start" else "end_ts"), "num")

@@ -11,12 +11,15 @@ from typing import Any, Optional
 
 import orjson
 
-from ..connection import Store
-from ..export import EXPORT_LINE
+from ..connection import Store, time_limit
+from ..export import COMMENTS_JSON, EXPORT_LINE
 from ..projects import project_id
 from .btql import Node, Path, Query, SelectItem, parse_query
 from .compiler import Compiler, Val, find_aggregate, sql_error
 from .pager import Row, summarise_traces
+
+
+ID_FIELDS = ("id", "span_id", "root_span_id")
 
 
 @dataclass
@@ -24,6 +27,17 @@ class Result:
     columns: list
     rows: list  # list of lists, JSON-ready values
     truncated: bool = False
+    id_columns: frozenset = frozenset()  # indexes of columns holding row/span/trace ids (never cut them)
+
+    def __post_init__(self) -> None:
+        if not self.id_columns:  # whole rows (SELECT *, the summary shape): by key
+            self.id_columns = frozenset(i for i, c in enumerate(self.columns) if c in ID_FIELDS)
+
+
+def _ids_of(items: list) -> frozenset:
+    """Which select items are a bare id path (``id``, ``span_id``, ``root_span_id``)."""
+    return frozenset(i for i, it in enumerate(items)
+                     if isinstance(it.expr, Path) and len(it.expr.parts) == 1 and it.expr.parts[0] in ID_FIELDS)
 
 
 DEFAULT_LIMIT = 1000
@@ -40,15 +54,21 @@ def _json_out(c: Compiler, item: SelectItem) -> tuple[str, bool]:
         "input", "output", "expected", "error", "scores", "metadata", "metrics", "tags", "span_attributes", "span_parents"
     ):
         return f"s.{e.parts[0]}", True
+    if isinstance(e, Path) and len(e.parts) == 1 and e.parts[0] == "comments":
+        return COMMENTS_JSON, True  # the list export gives: [{id, text, author, created}]
     v: Val = c.value(e)
     if v.col is not None and v.jpath is not None:
         return f"({v.col} -> {c.p(v.jpath)})", True
     return v.sql, False
 
 
-def run_query(store: Store, text: str, default_project: str = "default", now: Optional[datetime] = None) -> Result:
+def run_query(store: Store, text: str, default_project: str = "default", now: Optional[datetime] = None,
+              *, timeout: Optional[float] = None) -> Result:
+    """Run a full query. ``timeout`` (seconds; None or 0: none): past it SQLite stops and
+    ``QueryTimeout`` is raised."""
     try:
-        return _run_query(store, text, default_project, now)
+        with time_limit(store.conn, timeout):
+            return _run_query(store, text, default_project, now)
     except sqlite3.OperationalError as exc:
         raise sql_error(exc, text) from None
 
@@ -72,6 +92,7 @@ def _run_query(store: Store, text: str, default_project: str, now: Optional[date
         return _summary_query(store, c, q, where)
     if q.shape == "summary":
         where += " AND s.is_root = 1"
+        c.trace_model = True  # a root stands for its trace: its model is the trace's (see Compiler)
 
     limit = q.limit
     if q.dimensions or q.measures or (q.select and any(_has_agg(i.expr) for i in q.select)):
@@ -94,7 +115,7 @@ def _run_query(store: Store, text: str, default_project: str, now: Optional[date
         if limit is not None:
             sql += f" LIMIT {c.p(limit)}"
         rows = [[_decode(v, d) for v, d in zip(r, decode)] for r in store.conn.execute(sql, c.params)]
-        return Result([it.alias for it in items], rows)
+        return Result([it.alias for it in items], rows, id_columns=_ids_of(items))
 
     explicit_limit = limit is not None
     if limit is None:
@@ -116,7 +137,7 @@ def _run_query(store: Store, text: str, default_project: str, now: Optional[date
     sql = f"SELECT {', '.join(cols)} FROM spans s WHERE {where}{order} LIMIT {c.p(limit + 1)}"
     rows = [[_decode(v, d) for v, d in zip(r, decode)] for r in store.conn.execute(sql, c.params)]
     truncated = len(rows) > limit and not explicit_limit
-    return Result([it.alias for it in q.select], rows[:limit], truncated)
+    return Result([it.alias for it in q.select], rows[:limit], truncated, id_columns=_ids_of(q.select))
 
 
 def _order_by(c: Compiler, q: Query, items: list, default: str) -> str:

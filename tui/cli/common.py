@@ -14,7 +14,7 @@ from typing import Callable, Iterator, Optional
 
 import typer
 
-from store.errors import InputError, NotFound, QueryError, StoreError
+from store.errors import InputError, NotFound, QueryError, QueryTimeout, StoreError
 
 app = typer.Typer(
     name="bt-tui",
@@ -61,6 +61,8 @@ def user_errors() -> Iterator[None]:
     except QueryError as exc:
         sys.stderr.write(f"bt-tui: {exc}\n{indent(exc.caret())}\n")
         raise typer.Exit(2) from None
+    except QueryTimeout as exc:
+        raise fail(f"{exc} (--timeout); narrow the filter or raise --timeout", 2) from None
     except (InputError, UsageError, NotFound) as exc:
         raise fail(str(exc), 2) from None
     except StoreError as exc:
@@ -77,7 +79,7 @@ def user_errors() -> Iterator[None]:
         raise
     except Exception as exc:  # anything else: one line, exit 1
         if type(exc).__name__ == "ValidationError":  # pydantic, at the boundary: bad input
-            from store.jsonl import validation_reason
+            from store.models import validation_reason
 
             raise fail(validation_reason(exc), 2) from None
         from store.connection import database_error  # a file that turned out damaged mid-command
@@ -93,13 +95,29 @@ def indent(text: str) -> str:
 
 
 def open_store(*, readonly: bool = False, must_exist: bool = False):
+    """The database of --db / $BT_TUI_DB. ``readonly`` (query, export, projects): never creates,
+    never touches a file that is not ours; a missing file is bad usage (exit 2) and leaves no
+    file behind."""
     from store import Store
     from store.paths import resolve_db_path
 
     path = resolve_db_path(state.db)
     if (readonly or must_exist) and not path.exists():
         raise UsageError(f"{path}: no such database (import some logs first, or pass --db)")
-    return Store(path, readonly=readonly)
+    store = Store(path, readonly=readonly, create=not must_exist)
+    if store.immutable:
+        note(f"note: {path}: its directory is not writable, so it is read as a snapshot"
+             " (changes other processes make meanwhile are not seen)")
+    return store
+
+
+def check_timeout(seconds: Optional[float]) -> Optional[float]:
+    """--timeout SECONDS: a positive number, or 0 for no limit (None)."""
+    if seconds is None or seconds == 0:
+        return None
+    if not seconds > 0 or seconds == float("inf"):
+        raise UsageError(f"--timeout {seconds:g}: give a number of seconds (0: no limit)")
+    return seconds
 
 
 def progress_wanted() -> bool:

@@ -30,15 +30,17 @@ def parse_score(text: str) -> tuple[str, Optional[float]]:
 
 
 def parse_json_arg(option: str, text: str):
-    import orjson
+    """JSON, read as the import reads it (every digit of a big number kept, the same depth
+    limit); text that is not JSON and does not look like it is a plain string."""
+    from store.models import parse_json
 
     stripped = text.strip()
     looks_json = stripped[:1] in ('{', '[', '"') or stripped in ("true", "false", "null")
     try:
-        return orjson.loads(stripped)
-    except orjson.JSONDecodeError as exc:
-        if looks_json:
-            raise UsageError(f"{option}: not valid JSON ({exc})") from None
+        return parse_json(stripped, option)
+    except ValueError as exc:
+        if looks_json or "nested deeper" in str(exc):
+            raise UsageError(str(exc)) from None
         try:
             float(stripped)
         except ValueError:
@@ -56,8 +58,7 @@ def feedback(
     author: Optional[str] = typer.Option(None, "--author", help="Who gives the feedback (default: the OS user)."),
 ) -> None:
     """Record feedback on a row: scores merge, tags are added, expected is replaced, comments append."""
-    import orjson
-
+    from store.jsontext import dumps_text
     from store.models import FeedbackIn
     from store.audit import default_author
     from store.feedback import apply_feedback
@@ -75,4 +76,4 @@ def feedback(
         out = {"id": res.row_id, "scores": res.scores, "tags": res.tags, "expected": res.expected}
         if res.comment_id:
             out["comment_id"] = res.comment_id
-        sys.stdout.write(orjson.dumps(out).decode() + "\n")
+        sys.stdout.write(dumps_text(out) + "\n")

@@ -24,11 +24,19 @@ def root(
     if not project.strip():
         raise fail("--project: the project name is empty", 2)
     if ctx.invoked_subcommand is None:
-        with user_errors():
-            store = open_store()
-            path = store.path
-            store.close()
-        launch_tui(path, project)
+        from store.connection import discard_if_unused
+        from store.paths import resolve_db_path
+
+        path = resolve_db_path(state.db)
+        existed = path.exists()
+        if existed:
+            with user_errors():  # not ours, damaged, newer: refused (exit 2) before the TUI starts
+                open_store().close()
+        try:
+            launch_tui(str(path), project)
+        finally:
+            if not existed:  # `bt-tui --db typo.db` and quit: no new empty file left behind
+                discard_if_unused(path)
 
 
 def launch_tui(db_path: str, project: str) -> None:

@@ -11,6 +11,7 @@ import typer
 
 from .common import (
     UsageError,
+    check_timeout,
     export_app,
     import_app,
     note,
@@ -26,15 +27,15 @@ from .common import (
 def _detect_format(file: str, fmt: str) -> str:
     if fmt != "auto":
         return fmt
-    if file == "-":
-        return "jsonl"
+    if file == "-" or not Path(file).is_file():
+        return "jsonl"  # stdin, a pipe, a device (/dev/null): reading ahead would consume it
     suffix = Path(file).suffix.lower()
     if suffix in (".jsonl", ".ndjson", ".json", ".jl"):
         return "jsonl"
     with open(file, "rb") as f:
         head = f.read(64).lstrip()
-    if head.startswith(b"{"):
-        return "jsonl"
+    if head.startswith(b"{") or not head:
+        return "jsonl"  # an empty file: nothing to import, whatever its format
     raise UsageError(f"{file}: cannot tell the format; pass --format jsonl")
 
 
@@ -46,30 +47,47 @@ def import_logs(
 ) -> None:
     """Import spans into the project's logs (upsert by id: re-importing changes nothing)."""
     from store.jsonl import import_jsonl
+    from store.projects import discard_if_empty, find_project
+    from store.spans import counting_kept_edits
 
     with user_errors():
         if fmt not in ("auto", "jsonl"):
             raise UsageError(f"unknown format {fmt!r} (expected auto or jsonl)")
         if file != "-" and Path(file).is_dir():
             raise UsageError(f"{file}: is a directory, not a JSONL file")
-        if file != "-" and not Path(file).is_file():
+        if file != "-" and not Path(file).exists():
             raise UsageError(f"{file}: no such file")
         _detect_format(file, fmt)
         store = open_store()
+        new_project = find_project(store, state.project) is None
         t0 = time.perf_counter()
-        if file == "-":
-            with progress_bar("importing <stdin>", None) as adv:
-                res = import_jsonl(store, state.project, sys.stdin.buffer, label="<stdin>", skip_invalid=skip_invalid, progress=adv)
-        else:
-            size = Path(file).stat().st_size
-            with open(file, "rb") as f, progress_bar(f"importing {Path(file).name}", size) as adv:
-                res = import_jsonl(store, state.project, f, label=file, skip_invalid=skip_invalid, progress=adv)
+        try:
+            if file == "-":
+                with progress_bar("importing <stdin>", None) as adv, counting_kept_edits() as kept:
+                    res = import_jsonl(store, state.project, sys.stdin.buffer, label="<stdin>", skip_invalid=skip_invalid, progress=adv)
+            else:
+                size = Path(file).stat().st_size if Path(file).is_file() else None
+                with open(file, "rb") as f, progress_bar(f"importing {Path(file).name}", size) as adv, \
+                        counting_kept_edits() as kept:
+                    res = import_jsonl(store, state.project, f, label=file, skip_invalid=skip_invalid, progress=adv)
+        except BaseException:
+            if new_project:  # the import made the project: a failed one leaves none behind
+                discard_if_empty(store, state.project)
+            raise
+        if new_project and not res.imported:
+            discard_if_empty(store, state.project)
         dt = time.perf_counter() - t0
+        if not res.lines:
+            note(f"nothing to import: {'<stdin>' if file == '-' else file} has no spans")
+            return
         updated = res.imported - res.new
         note(
             f"imported {res.imported} spans into project {state.project!r} in {dt:.1f}s"
             f" ({res.new} new, {updated} already present: updated where they differed)"
         )
+        if kept.rows:
+            note(f"kept human edits on {kept.rows} row{'s' if kept.rows != 1 else ''}: scores, tags, expected and"
+                 " metadata people changed after the row was logged win over the imported values")
         if res.unknown_keys:
             keys = sorted(res.unknown_keys.items(), key=lambda kv: -kv[1])
             shown = ", ".join(f"{k!r} ({n} line{'s' if n != 1 else ''})" for k, n in keys[:8])
@@ -88,41 +106,63 @@ def export_logs_cmd(
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
     filter_: Optional[str] = typer.Option(None, "--filter", help="Only spans matching this filter expression (the query language)."),
     traces: bool = typer.Option(False, "--traces", help="With --filter: every span of each trace that has a matching span."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="SECONDS",
+                                            help="Stop the export after SECONDS (exit 2; with -o no file is left). Default: no limit."),
 ) -> None:
     """Export the project's logs (every span, in insertion order; with --filter, in time order)."""
-    from store.export import count_spans, iter_export_lines, write_export
+    from store.errors import QueryTimeout
 
     with user_errors():
-        if fmt not in ("jsonl", "csv"):
-            raise UsageError(f"unknown format {fmt!r} (expected jsonl or csv)")
-        if filter_ is not None and not filter_.strip():
-            filter_ = None  # a blank filter is no filter, as in the TUI
-        if traces and not filter_:
-            raise UsageError("--traces goes with --filter")
-        store = open_store(readonly=True)
-        if filter_:
-            from store.selection import Selection, export_selection
+        try:
+            _export(fmt, output, filter_, traces, timeout)
+        except QueryTimeout:
+            raise QueryTimeout(timeout) from None  # the limit the user gave, not what was left of it
 
-            sel = Selection(state.project, filter_, "traces" if traces else "spans", strict=True)
-            lines = export_selection(store, sel)  # a bad filter or project fails here, before any output
-            note_hints(store, filter_)
-        else:
-            lines = iter_export_lines(store, state.project)  # every span, in insertion order
-        total = count_spans(store, state.project) if (output and progress_wanted() and not filter_) else None
-        if output:
-            if not Path(output).parent.is_dir():
-                raise UsageError(f"{output}: no such directory {str(Path(output).parent)!r}")
-            if Path(output).is_dir():
-                raise UsageError(f"{output}: is a directory; give a file name")
-            tmp = Path(output).with_name(Path(output).name + ".part")
-            try:
-                with open(tmp, "w", encoding="utf-8", newline="") as out, progress_bar("exporting", total, unit="rows") as adv:
-                    n = write_export(lines, out, fmt=fmt, progress=adv)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-            tmp.replace(output)
-            note(f"exported {n} spans to {output}")
-        else:
-            write_export(lines, sys.stdout, fmt=fmt)
-            sys.stdout.flush()
+
+def _export(fmt: str, output: Optional[str], filter_: Optional[str], traces: bool, timeout: Optional[float]) -> None:
+    from store.export import count_spans, iter_export_lines, value_names, write_export
+
+    if fmt not in ("jsonl", "csv"):
+        raise UsageError(f"unknown format {fmt!r} (expected jsonl or csv)")
+    if filter_ is not None and not filter_.strip():
+        filter_ = None  # a blank filter is no filter, as in the TUI
+    if traces and not filter_:
+        raise UsageError("--traces goes with --filter")
+    limit = check_timeout(timeout)
+    started = time.monotonic()
+
+    def left() -> Optional[float]:  # one --timeout for the whole export (CSV: its column pass too)
+        return None if limit is None else max(limit - (time.monotonic() - started), 1e-3)
+
+    store = open_store(readonly=True)
+    columns = {}
+    if filter_:
+        from store.selection import Selection, export_selection, selection_value_names
+
+        sel = Selection(state.project, filter_, "traces" if traces else "spans", strict=True)
+        if fmt == "csv":  # the column pass compiles the filter too: a bad one fails before any output
+            columns = dict(zip(("score_names", "metric_names"), selection_value_names(store, sel, timeout=left())))
+        lines = export_selection(store, sel, timeout=left())  # a bad filter or project fails here, before any output
+        note_hints(store, filter_)
+    else:
+        if fmt == "csv":
+            columns = dict(zip(("score_names", "metric_names"), value_names(store, state.project, timeout=left())))
+        lines = iter_export_lines(store, state.project, timeout=left())  # every span, in insertion order
+    total = count_spans(store, state.project) if (output and progress_wanted() and not filter_) else None
+    if output:
+        if not Path(output).parent.is_dir():
+            raise UsageError(f"{output}: no such directory {str(Path(output).parent)!r}")
+        if Path(output).is_dir():
+            raise UsageError(f"{output}: is a directory; give a file name")
+        tmp = Path(output).with_name(Path(output).name + ".part")
+        try:
+            with open(tmp, "w", encoding="utf-8", newline="") as out, progress_bar("exporting", total, unit="rows") as adv:
+                n = write_export(lines, out, fmt=fmt, progress=adv, **columns)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        tmp.replace(output)
+        note(f"exported {n} spans to {output}")
+    else:
+        write_export(lines, sys.stdout, fmt=fmt, **columns)
+        sys.stdout.flush()

@@ -19,7 +19,7 @@ def projects(
     from store.projects import list_projects
 
     with user_errors():
-        store = open_store(must_exist=True)
+        store = open_store(readonly=True)
         rows = list_projects(store)
         if fmt == "jsonl":
             for p in rows:
