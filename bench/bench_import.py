@@ -40,8 +40,12 @@ SHAPE_SPANS = {"long-transcript": 20_000}  # --all-shapes counts; others 200,000
 
 def run(cmd: list[str], env: dict | None = None) -> float:
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - t0
+    if done.returncode:
+        sys.stderr.buffer.write(done.stderr)
+        raise SystemExit(f"failed ({done.returncode}): {' '.join(cmd)}")
+    return elapsed
 
 
 def fresh(path: Path) -> Path:
