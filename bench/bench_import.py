@@ -20,6 +20,7 @@ one core taken by others it cannot overlap, and the ratio tends to its CPU ratio
 --all-shapes runs every shape of gen_corpus.py (200,000 spans each; long-transcript 20,000,
 ~640 MB, as 200,000 of ~32 KB would be 6 GB; --spans overrides the default shape's count)
 and prints one table. --repeat N runs each comparison N times (each pair back to back).
+--source DIR runs bt-tui from another source tree (an older revision: before/after figures).
 """
 
 from __future__ import annotations
@@ -97,9 +98,15 @@ def corpus_file(shape: str, spans: int) -> Path:
     return path
 
 
-def bt_tui() -> str:
+SOURCE: list[str] = []  # --source DIR: run bt-tui from that source tree instead
+
+
+def bt_tui() -> list[str]:
+    if SOURCE:
+        boot = f"import sys; sys.path.insert(0, {SOURCE[0]!r}); from tui.cli import main; sys.exit(main())"
+        return [sys.executable, "-c", boot]
     beside = Path(sys.executable).parent / "bt-tui"
-    return str(beside) if beside.exists() else (shutil.which("bt-tui") or "bt-tui")
+    return [str(beside) if beside.exists() else (shutil.which("bt-tui") or "bt-tui")]
 
 
 def compare(shape: str, spans: int, *, export: bool, verbose: bool = True) -> dict:
@@ -120,7 +127,7 @@ def compare(shape: str, spans: int, *, export: bool, verbose: bool = True) -> di
               f"(cpu {r['cpu_plain']:.1f} s; load {r['load_plain']}, other processes {r['others_plain']:.2f} cores)", flush=True)
     ours_db = fresh(DATA / "bench.db")
     r["load_ours"] = load()
-    r["ours"] = run([bt_tui(), "--db", str(ours_db), "import", "logs", str(corpus)], env)
+    r["ours"] = run([*bt_tui(), "--db", str(ours_db), "import", "logs", str(corpus)], env)
     r["cpu_ours"], r["others_ours"] = LAST["cpu"], LAST["others"]
     r["load_after"] = load()
     r["ratio"] = r["ours"] / r["plain"]
@@ -129,7 +136,7 @@ def compare(shape: str, spans: int, *, export: bool, verbose: bool = True) -> di
               f"(cpu {r['cpu_ours']:.1f} s; load {r['load_ours']}, other processes {r['others_ours']:.2f} cores)", flush=True)
     if export:
         out = DATA / "export.jsonl"
-        r["export"] = run([bt_tui(), "--db", str(ours_db), "export", "logs", "-o", str(out)], env)
+        r["export"] = run([*bt_tui(), "--db", str(ours_db), "export", "logs", "-o", str(out)], env)
         if verbose:
             print(f"bt-tui export logs:       {r['export']:7.1f} s  {spans / r['export']:9.0f} spans/s", flush=True)
     if verbose:
@@ -167,7 +174,11 @@ def main() -> None:
     ap.add_argument("--shapes", default="", help="with --all-shapes: a comma-separated subset")
     ap.add_argument("--repeat", type=int, default=1, help="run each comparison N times")
     ap.add_argument("--export", action="store_true", help="also time the export (always on for one shape)")
+    ap.add_argument("--source", help="run bt-tui from this source tree (e.g. `git archive REV | tar -x -C DIR`): "
+                                     "before/after comparisons")
     a = ap.parse_args()
+    if a.source:
+        SOURCE.append(str(Path(a.source).resolve()))
     print(time.strftime("%Y-%m-%d %H:%M"), "load", " ".join("%.2f" % x for x in os.getloadavg()), flush=True)
     if not a.all_shapes:
         rows = [compare(a.shape, a.spans or 1_000_000, export=True) for _ in range(a.repeat)]
