@@ -10,7 +10,7 @@ import os
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import IO, Callable, Iterable, Iterator, Optional
+from typing import IO, Callable, Iterable, Optional
 
 import orjson
 from pydantic import ValidationError
@@ -97,12 +97,6 @@ def validation_reason(exc: ValidationError) -> str:
 
 def _kind(reason: str) -> str:
     return reason.split(":", 1)[0] if not reason.startswith("malformed JSON") else "malformed JSON"
-
-
-def iter_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    for n, line in enumerate(stream, 1):
-        if line.strip():
-            yield n, line
 
 
 def refresh_stats(conn, new_rows: int) -> None:
