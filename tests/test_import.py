@@ -575,3 +575,75 @@ def test_a_failed_import_into_a_new_project_leaves_no_project(run_cli, tmp_path,
     # A failed import into an existing project keeps it (and its rows).
     assert run_cli("import", "logs", bad).returncode == 2
     assert sql("SELECT name FROM projects") == [("default",)] and sql("SELECT count(*) FROM spans") == [(1,)]
+
+
+# --- the pipeline's hand-over and bulk decision ------------------------------------------------
+
+
+def test_process_path_hands_over_batches_with_and_without_comments(monkeypatch, tmp_path, db_path):
+    """Batches without comments cross as marshal data, batches with comments are pickled: both
+    arrive whole, comments included."""
+    monkeypatch.setattr(sj, "PROCESS_MIN_BYTES", 1024)
+    monkeypatch.setattr(sj, "BATCH", 100)
+    n = 1000
+    rows = []
+    for i in range(n):
+        row = small_span(i, prefix="c")
+        if 300 <= i < 400 and i % 10 == 0:  # only the fourth batch has comments
+            row["comments"] = [{"text": f"note {i}", "author": "ann", "created": "2026-01-01T00:00:00Z"}]
+        rows.append(row)
+    src = write_jsonl(tmp_path / "comments.jsonl", rows)
+    store = Store(db_path)
+    try:
+        with open(src, "rb") as f:
+            res = sj.import_jsonl(store, "default", f, label=str(src))
+        assert (res.imported, res.new) == (n, n)
+        conn = store.conn
+        assert conn.execute("SELECT count(*) FROM spans").fetchone()[0] == n
+        got = conn.execute(
+            "SELECT s.id, c.text, c.author FROM comments c JOIN spans s ON s.rid = c.span_rid ORDER BY s.rid"
+        ).fetchall()
+        assert got == [(f"c{i}", f"note {i}", "ann") for i in range(300, 400, 10)]
+        assert conn.execute("SELECT count(*) FROM spans_fts WHERE spans_fts MATCH 'answer'").fetchone()[0] == n
+    finally:
+        store.close()
+
+
+def test_bulk_decision_from_the_file_size_comes_before_the_first_batch(monkeypatch, tmp_path, db_path):
+    """A file whose size says it holds more than BULK_MIN_ROWS rows skips the index upkeep from
+    its first row; a stream of unknown size decides once that many rows have come."""
+    monkeypatch.setattr(sj, "BULK_MIN_ROWS", 1000)
+    monkeypatch.setattr(sj, "BATCH", 200)
+    events = []
+    real_indexes, real_write = sj.secondary_indexes, sj.write_spans
+    monkeypatch.setattr(sj, "secondary_indexes", lambda c, t: events.append("drop") or real_indexes(c, t))
+    monkeypatch.setattr(sj, "write_spans", lambda c, pid, b, **kw: events.append(len(b)) or real_write(c, pid, b, **kw))
+    src = _write_small(tmp_path / "bulk-early.jsonl", 3000)
+    store = Store(db_path)
+    try:
+        with open(src, "rb") as f:
+            sj.import_jsonl(store, "default", f, label=str(src))
+        assert events[0] == "drop", events[:3]
+        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert len(_index_names(store.conn)) >= 5
+
+        events.clear()
+        src2 = _write_small(tmp_path / "bulk-stream.jsonl", 8000, prefix="s")
+
+        class Unsized:  # a pipe: no name, no size
+            def __init__(self, f):
+                self.f = f
+
+            def __iter__(self):
+                return iter(self.f)
+
+        with open(src2, "rb") as f:
+            sj.import_jsonl(store, "default", Unsized(f))
+        # 3000 rows already there: the batch that takes it past max(3000, 1000) rows (the 16th
+        # of 200) comes without the index upkeep
+        assert events.index("drop") == 15, events
+        assert store.conn.execute("SELECT count(*) FROM spans").fetchone()[0] == 11000
+        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        store.conn.execute("INSERT INTO spans_fts (spans_fts) VALUES ('integrity-check')")
+    finally:
+        store.close()
