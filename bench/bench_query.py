@@ -18,8 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from store import Store  # noqa: E402
-from store.compiler import Compiler  # noqa: E402
-from store.query import LogsQuery, run_query  # noqa: E402
+from store.query.compiler import Compiler  # noqa: E402
+from store.query.pager import LogsQuery  # noqa: E402
+from store.query.runner import run_query  # noqa: E402
 
 FILTERS = [
     ("scores", "scores.Factuality > 0.8"),

@@ -67,7 +67,8 @@ async def child(db: str, t_spawn: float) -> dict:
 
     from tui.app import BtTuiApp
     from tui.screens.logs import LogsScreen
-    from tui.screens.trace import SpanTree, TraceScreen
+    from tui.screens.trace import TraceScreen
+    from tui.widgets.span_tree import SpanTree
 
     out: dict = {}
     app = BtTuiApp(db, "default")
@@ -115,7 +116,7 @@ async def child(db: str, t_spawn: float) -> dict:
             t0 = time.perf_counter()
             await pilot.press("j")
             await until(lambda: frames and frames[-1] > t0)
-            await until(lambda: not app.screen.loading)
+            await until(lambda: not app.screen.table.fetching)
             times.append((next(f for f in frames if f > t0) - t0) * 1000)
         out["key_ms_all"] = [round(t) for t in times]
         out["key_ms_median"] = statistics.median(times)
