@@ -538,3 +538,49 @@ async def test_store_errors_become_notices_and_a_missing_trace_says_so(app, monk
         assert "press escape to go back" in status()
         await pilot.press("escape")
         assert isinstance(app.screen, LogsScreen)
+
+
+# --- orphans and cycles ------------------------------------------------------------------------------
+
+
+async def test_orphan_and_cycle_spans_show_under_the_root_marked(tmp_path, tui_env):
+    from test_traces_tree import span as tspan
+
+    path = tmp_path / "odd.db"
+    store = Store(path)
+    try:
+        log_spans(store, "default", [tspan("R", None, 0, "root"), tspan("C", "R", 1, "child"),
+                                     tspan("O", "gone", 2, "lost child"), tspan("A", "B", 3, "loop a"),
+                                     tspan("B", "A", 4, "loop b")])
+    finally:
+        store.close()
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_rows(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TraceScreen) and app.screen.span is not None, "the trace")
+        screen = app.screen
+        await settle(pilot)
+        tree = tree_of(screen)
+        root = tree.root.children[0]
+        assert node_name(root) == "root"
+        under = {node_name(c): str(c.label) for c in root.children}
+        assert list(under) == ["child", "lost child", "loop a"]
+        assert "parent missing" in under["lost child"] and "parent missing" not in under["child"]
+        assert "parent cycle" in under["loop a"]
+        text = screen_text(app)
+        assert "lost child" in text and "loop a" in text
+        # n walks into the cycle once, and on to its end: nothing loops.
+        await pilot.press("n", "n", "n", "n")
+        await settle(pilot)
+        assert node_name(tree.cursor_node) == "loop b"
+        await pilot.press("n")
+        await settle(pilot)
+        assert node_name(tree.cursor_node) == "loop b"
+        # find reaches a span inside the cycle.
+        await pilot.press("p", "p", "p")
+        await pilot.press("f")
+        await paste(pilot, "loop b")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert node_name(tree.cursor_node) == "loop b"

@@ -46,7 +46,12 @@ def node_label(info, node, *, bar: int = BAR, found: Optional[bool] = None) -> T
     t.append(" ! " if node.has_error else " ", style="bold red")
     typ = (node.type or "?")[:4]
     t.append(f"{typ:<4} ", style=TYPE_STYLE.get(node.type or "", "white"))
+    detached = getattr(node, "detached", "")
+    if detached:  # shown under the root, not under its logged parent
+        t.append("↺ " if detached == "cycle" else "? ", style="bold yellow")
     t.append(node.name or node.span_id, style="bold" if node.children else "")
+    if detached:
+        t.append(f"  (parent {'cycle' if detached == 'cycle' else 'missing'})", style="yellow")
     extra = [fmt_duration(node.duration)]
     if node.tokens:
         extra.append(f"{fmt_tokens(node.tokens)} tok")
