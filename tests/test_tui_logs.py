@@ -522,7 +522,7 @@ async def test_batch_add_and_remove_tag(app, demo_db):
         await pick(pilot, "Batch action", "tag")
         await answer_prompt(pilot, "needs-review")
         await settle(pilot)
-        await wait_for(pilot, lambda: any("tagged 2 marked" in n and "(2 changed)" in n for n in notifications(app)),
+        await wait_for(pilot, lambda: "tagged 2 marked traces with 'needs-review'" in notifications(app),
                        "the tag notification")
         await wait_for(pilot, lambda: "needs-review" in screen.table.rows[0].tags, "the row to show its new tag")
         assert "needs-review" in screen.table.rows[1].tags and "needs-review" not in screen.table.rows[2].tags
@@ -546,6 +546,58 @@ async def test_batch_add_and_remove_tag(app, demo_db):
         entry = audit_log(store, ids[1])[0]
         assert entry["field"] == "tags" and entry["author"] == "tester"
         assert get_span(store, "default", ids[2])["tags"] == by_id[ids[2]]["tags"]
+    finally:
+        store.close()
+
+
+async def test_batch_tag_all_matching_traces_says_traces(app, demo_db, monkeypatch):
+    """In the traces view "all matching" is traces: the selection goes to the store in the
+    traces shape and the toast counts traces; in the spans view it counts spans."""
+    matching = traces_where(low_factuality)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_rows(pilot)
+        await type_filter(pilot, screen, FACT_FILTER)
+        sent = []
+        import tui.actions as actions_mod
+
+        real = actions_mod.retag_selection
+
+        def spy(store, sel, **kw):
+            sent.append(sel)
+            return real(store, sel, **kw)
+
+        monkeypatch.setattr(actions_mod, "retag_selection", spy)
+        await pilot.press("A", "b")
+        await wait_for(pilot, lambda: isinstance(app.screen, MenuScreen), "the batch menu")
+        assert f"all matching traces ({len(matching)})" in app.screen.title_text
+        await pick(pilot, "Batch action", "tag")
+        await answer_prompt(pilot, "triaged")
+        await wait_for(pilot, lambda: f"tagged {len(matching)} traces with 'triaged'" in notifications(app),
+                       "the toast in traces")
+        assert sent[-1].shape == "traces" and sent[-1].ids is None and sent[-1].filter == FACT_FILTER
+        # Marked rows in the traces view: the traces shape with their ids.
+        await settle(pilot)
+        await pilot.press("escape", "g", "space", "b")
+        await pick(pilot, "Batch action", "untag")
+        await answer_prompt(pilot, "triaged")
+        await wait_for(pilot, lambda: "untagged 1 marked trace ('triaged')" in notifications(app),
+                       "the untag toast")
+        assert sent[-1].shape == "traces" and sent[-1].ids == (matching[0]["id"],)
+        # The spans view counts spans.
+        await settle(pilot)
+        await pilot.press("escape", "T")
+        await settle(pilot)
+        n_spans = screen.table.total
+        await pilot.press("A", "b")
+        await pick(pilot, "Batch action", "tag")
+        await answer_prompt(pilot, "low-fact")
+        await wait_for(pilot, lambda: f"tagged {n_spans} spans with 'low-fact'" in notifications(app),
+                       "the toast in spans")
+        assert sent[-1].shape == "spans"
+    store = open_store(demo_db)
+    try:
+        for r in matching:
+            assert "triaged" in get_span(store, "default", r["id"])["tags"] or r["id"] == matching[0]["id"]
     finally:
         store.close()
 

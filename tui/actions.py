@@ -8,7 +8,6 @@ import os
 import shlex
 import subprocess
 import tempfile
-from dataclasses import replace
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any, Callable, Optional
 
 import orjson
 
-from store.selection import Selection, export_selection, retag_selection
+from store.selection import Selection, count_selection, export_selection, retag_selection
 from store.audit import default_author
 from store.feedback import add_comment, set_tags
 from tui.messages import WorkFailed, WriteDone
@@ -85,15 +84,27 @@ def open_in_pager(screen, value: Any) -> None:
 # -- batch actions: run(screen, selection, description); the screen has ``known_tags``
 
 
-def ask_retag(screen, sel: Selection, desc: str, *, add: bool) -> None:
-    if sel.ids is not None:
-        # Chosen rows (marked, or the current one) get the tag themselves: the tags they show.
-        sel = replace(sel, shape="spans")
+def _retag(store, sel: Selection, desc: str, tag: str, *, add: bool, author: str) -> str:
+    """Tag (or untag) the selection; the toast counts what the user chose (traces or spans)."""
+    what = "traces" if sel.shape == "traces" else "spans"
+    n = len(sel.ids) if sel.ids is not None else count_selection(store, sel)
+    if sel.ids is None:
+        desc = f"{n:,} {what if n != 1 else what[:-1]}"
+    changed = retag_selection(store, sel, add=[tag] if add else [], remove=[] if add else [tag], author=author)
+    if changed == 0:
+        return f"nothing changed: {desc} {'already had' if add else 'did not have'} {tag!r}"
+    message = f"tagged {desc} with {tag!r}" if add else f"untagged {desc} ({tag!r})"
+    if changed < n:  # rows of the kind chosen: the others already were as asked
+        message += f" ({n - changed:,} already {'had it' if add else 'without it'})"
+    return message
 
+
+def ask_retag(screen, sel: Selection, desc: str, *, add: bool) -> None:
+    """Add or remove a tag on the selection, in its shape: in the traces view a row stands
+    for its trace."""
     def done(tag: Optional[str]) -> None:
         if tag and tag.strip():
-            write_in_thread(screen, f"{'tagged' if add else 'untagged'} {desc} ({{result}} changed)", retag_selection,
-                            sel, add=[tag] if add else [], remove=[] if add else [tag], author=default_author())
+            write_in_thread(screen, "{result}", _retag, sel, desc, tag.strip(), add=add, author=default_author())
 
     screen.app.push_screen(PromptScreen(f"{'Add' if add else 'Remove'} a tag on {desc}:",
                                         suggester=LastTokenSuggester(screen.known_tags)), done)

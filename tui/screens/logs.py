@@ -390,9 +390,10 @@ class LogsScreen(BtScreen):
         """(what the user calls it, the selection): all matching, the marked rows, else the
         current row. In the traces view a row stands for its whole trace."""
         ids = self.table.chosen_ids()
-        what = "traces" if self.shape == "traces" else "rows"
+        what = "traces" if self.shape == "traces" else "spans"
         if ids is None:
-            desc = "all matching rows"
+            total = self.table.total
+            desc = f"all matching {what}" + (f" ({total:,})" if total is not None else "")
         elif self.table.marked:
             desc = f"{len(ids)} marked {what if len(ids) != 1 else what[:-1]}"
         else:
