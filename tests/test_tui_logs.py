@@ -265,6 +265,39 @@ async def test_unbalanced_or_unknown_expressions_are_errors_not_searches(app):
             await pilot.press("escape")
 
 
+async def test_status_line_keeps_notes_whole_and_nothing_stale_at_80_columns(app):
+    """A note on the filter (a score name that does not exist) is shown whole, on its own
+    line, under the count and the sort; a new error in the bar hides it; at 80 columns the
+    sort and the auto-refresh mark stay visible."""
+    scores = sorted({k for r in sample_rows() for k in (r.get("scores") or {})})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await wait_rows(pilot)
+        await pilot.press("R")
+        await type_filter(pilot, screen, "scores.correctness > 0.5")
+        await wait_for(pilot, lambda: "no score named" in status_text(app), "the note")
+        shown = screen_text(app)
+        flat = " ".join(shown.split())
+        assert "0 matching" in flat and "sort created ↓" in flat and "auto-refresh" in flat
+        note = f"no score named 'correctness' in project 'default' (scores: {', '.join(scores)})"
+        assert note in flat  # whole, every valid name
+        # The note is under the status, not in its way.
+        lines = status_text(app).splitlines()
+        assert lines[0].startswith("traces · filter · 0 matching · sort created ↓")
+        # A bad filter typed next: its error shows, and the old note goes.
+        await type_filter(pilot, screen, "scores.x >")
+        await wait_for(pilot, lambda: screen.query_one("#filter-error").display, "the error")
+        assert "no score named" not in status_text(app)
+        assert "no score named" not in screen_text(app)
+        # escape puts back the applied filter: its note with it.
+        await pilot.press("escape")
+        assert "no score named 'correctness'" in status_text(app)
+        # A new filter: no note from the old one.
+        await type_filter(pilot, screen, FACT_FILTER)
+        assert "no score named" not in status_text(app)
+        await pilot.press("j", "j")  # more pages, more rows: still no stale note
+        assert "no score named" not in status_text(app)
+
+
 async def test_escape_clears_marks_then_filter(app):
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_rows(pilot)

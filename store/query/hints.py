@@ -100,7 +100,7 @@ def field_hints(store: Store, project: str, *nodes: Optional[Node]) -> list[str]
         if root == "scores" and scores and rest not in scores:
             close = difflib.get_close_matches(rest, sorted(scores), n=1, cutoff=0.6) or \
                 [s for s in scores if s.lower() == rest.lower()]
-            hint = f"; did you mean scores.{close[0]}?" if close else f" (scores: {', '.join(sorted(scores)[:6])})"
+            hint = f"; did you mean scores.{close[0]}?" if close else f" (scores: {_some(sorted(scores))})"
             notes.append(f"no score named {rest!r} in project {project!r}{hint}")
         elif root == "metadata" and md and rest not in md and not any(k.startswith(rest + ".") for k in md):
             close = difflib.get_close_matches(rest, sorted(md), n=1, cutoff=0.75) or \
@@ -108,6 +108,13 @@ def field_hints(store: Store, project: str, *nodes: Optional[Node]) -> list[str]
             if close:
                 notes.append(f"no recent span has metadata.{rest}; did you mean metadata.{close[0]}?")
     return list(dict.fromkeys(notes))
+
+
+def _some(names: list[str], most: int = 12) -> str:
+    """Every name, or the first ``most`` and how many more."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])} and {len(names) - most} more"
 
 
 def query_hints(store: Store, project: str, text: str) -> list[str]:

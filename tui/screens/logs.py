@@ -143,9 +143,11 @@ class LogsScreen(BtScreen):
         self.suggester = FilterSuggester()
         self.last_ms = 0.0
         self.mode_label = "all rows"
-        self.note = ""
+        self.note = ""  # about the applied filter (e.g. why it ran as a search)
+        self.hints: list[str] = []  # near-miss names in the applied filter
         self._focus_on_rows = False  # give the table focus when the next first page arrives
         self._shown_shape = self.shape  # the shape the table's columns are for
+        self._hints_for = ""  # the filter text ``hints`` are about
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -177,6 +179,9 @@ class LogsScreen(BtScreen):
     # -- loading
     def reload(self, keep_key: Optional[str] = None) -> None:
         """The current filter, sort and shape from the top (first page), then the count."""
+        if self._hints_for != self.filter_text:  # notes on another filter are stale now
+            self._hints_for = self.filter_text
+            self.hints = []
         self.table.set_source(LogsSource(self.store, self.selection(), self.sort_key, self.desc), keep_key)
 
     def on_paged_table_page_loaded(self, event: PagedTable.PageLoaded) -> None:
@@ -189,19 +194,16 @@ class LogsScreen(BtScreen):
             self.table.set_columns(columns(shape))
         first = mode in ("replace", "last")
         self.last_ms = page.elapsed_ms
-        self.mode_label = page.filter.label
-        self.note = page.filter.note
-        if first and page.filter.mode == "filter":
-            self.bar.find_hints(self.store, self.app.project, page.filter)
+        if first:
+            self.mode_label = page.filter.label
+            self.note = page.filter.note
+            if page.filter.mode == "filter":
+                self.bar.find_hints(self.store, self.app.project, page.filter)
         self.bar.hide_error()
         self._update_status()
         if self._focus_on_rows and first:
             self._focus_on_rows = False
             self.table.focus()
-        if not self.table.rows:
-            self.query_one("#status", Static).update(
-                Text(f"{'traces' if self.shape == 'traces' else 'spans'} · {self.mode_label} · nothing matches"
-                     " · press / to change the filter, escape clears it", style="yellow"))
 
     def on_paged_table_page_failed(self, event: PagedTable.PageFailed) -> None:
         if isinstance(event.error, QueryError):  # the caret under the column; the rows stay
@@ -214,20 +216,30 @@ class LogsScreen(BtScreen):
         self._update_status()
 
     def _update_status(self) -> None:
+        """What is listed, how many, in what order (always whole: the line wraps rather than
+        lose the sort or the auto-refresh mark), then, on lines of their own, the notes on
+        the applied filter (none while the bar shows an error in new text)."""
         t = self.table
         total = "counting…" if t.total is None else f"{t.total:,} matching"
         what = "traces" if self.shape == "traces" else "spans"
         sort = f"sort {self.sort_key} {'↓' if self.desc else '↑'}"
         marks = " · all marked" if t.all_marked else f" · {len(t.marked)} marked" if t.marked else ""
         auto = " · auto-refresh" if t.auto_refresh else ""
-        note = f" · {self.note}" if self.note else ""
-        line = f"{what} · {self.mode_label}{note} · {total} · {sort}{marks}{auto} · {self.last_ms:.0f} ms"
-        self.query_one("#status", Static).update(Text(line, style="dim"))
+        line = Text(f"{what} · {self.mode_label} · {total} · {sort}{marks}{auto} · {self.last_ms:.0f} ms", style="dim")
+        if not t.rows and t.total == 0 and not t.fetching and self.filter_text.strip():
+            line.append("\nnothing matches · press / to change the filter, escape clears it", style="yellow")
+        if not self.bar.has_error:
+            for note in ([self.note] if self.note else []) + self.hints:
+                line.append("\n" + note, style="yellow")
+        self.query_one("#status", Static).update(line)
 
     def on_filter_bar_hints_found(self, event: FilterBar.HintsFound) -> None:
         if self.filter_text == event.text:
-            self.note = " · ".join(event.hints)
+            self.hints = list(event.hints)
             self._update_status()
+
+    def on_filter_bar_error_changed(self, event: FilterBar.ErrorChanged) -> None:
+        self._update_status()
 
     # -- the filter bar
     def action_focus_filter(self) -> None:

@@ -118,6 +118,12 @@ class FilterBar(Vertical):
         hints: list[str]
 
     @dataclass
+    class ErrorChanged(Message):
+        """The error under the bar appeared or went (``has_error``)."""
+
+        shown: bool
+
+    @dataclass
     class CompletionsLoaded(Message):
         completions: Any  # store.query.Completions
 
@@ -145,8 +151,19 @@ class FilterBar(Vertical):
         self.input.value = text
         self.hide_error()
 
+    @property
+    def has_error(self) -> bool:
+        """Is an error in the bar's (new) text on show?"""
+        return bool(self.query_one("#filter-error").display)
+
     def hide_error(self) -> None:
-        self.query_one("#filter-error").display = False
+        self._set_error_shown(False)
+
+    def _set_error_shown(self, shown: bool) -> None:
+        err = self.query_one("#filter-error")
+        if err.display != shown:
+            err.display = shown
+            self.post_message(self.ErrorChanged(shown))
 
     def show_error(self, exc: QueryError) -> None:
         """A bad filter: the message and a caret under the column."""
@@ -154,14 +171,14 @@ class FilterBar(Vertical):
         self._error_text = self.input.value
         caret = " " * exc.pos + "^"
         err.update(Text(f"{caret}\n{exc.message} at column {exc.column}", style="bold red"))
-        err.display = True
+        self._set_error_shown(True)
 
     @on(Input.Changed, "#filter")
     def _show_candidates(self, event: Input.Changed) -> None:
         """Under the bar while typing: what the word being typed can become, with counts."""
         err = self.query_one("#filter-error", Static)
         if err.display and event.value != self._error_text:
-            err.display = False  # the caret pointed into the text that was wrong, not this one
+            self._set_error_shown(False)  # the caret pointed into the text that was wrong, not this one
         hint = self.query_one("#filter-hint", Static)
         found = self.suggester.candidates(event.value) if event.input.has_focus else []
         if not found:
