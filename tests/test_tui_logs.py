@@ -864,6 +864,114 @@ async def test_narrow_terminal_keeps_time_input_output(app):
         assert first["input"]["message"].split()[0] in text  # an input preview is visible
 
 
+async def test_active_score_gets_a_column_and_score_names_are_recognisable(app, demo_db):
+    names = sorted({k for r in sample_rows() for k in (r.get("scores") or {})})
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_rows(pilot)
+
+        def keys() -> list[str]:
+            return [c.key for c in table_of(screen).ordered_columns]
+
+        def check_names(row_id: str, skip: str = "") -> None:
+            text = cell(screen, row_id, "scores").replace(" …", "")
+            parts = text.split()
+            for name in parts[0::2]:  # "Name .90 Other 1"
+                assert name != skip, (skip, text)
+                full = [n for n in names if n == name]
+                prefixed = [n for n in names if n.startswith(name)]
+                assert full or (len(name) >= 6 and len(prefixed) == 1), f"{name!r} is cryptic in {text!r}"
+
+        assert not any(k.startswith("score:") for k in keys())
+        for rid in table_ids(screen):
+            check_names(rid)
+        # Sorting by a score: it has a column of its own, named in full, next to the previews.
+        await pilot.press("s")
+        await pick(pilot, "Sort by", "scores.Factuality")
+        await settle(pilot)
+        assert "score:Factuality" in keys()
+        header = next(line for line in screen_text(app).splitlines() if " time " in line)
+        assert "Factuality" in header
+        top = screen.table.rows[0]
+        assert cell(screen, top.id, "score:Factuality").strip() == f"{top.scores['Factuality']:.2f}"
+        check_names(top.id, skip="Factuality")
+        assert "Fact" not in cell(screen, top.id, "scores")
+        # Filtering on another score: that one gets the column.
+        await type_filter(pilot, screen, "scores.Relevance < 0.5")
+        await pilot.press("s")
+        await pick(pilot, "Sort by", "created")
+        await settle(pilot)
+        assert "score:Relevance" in keys() and "score:Factuality" not in keys()
+        row = screen.table.rows[0]
+        assert float(cell(screen, row.id, "score:Relevance")) == pytest.approx(row.scores["Relevance"], abs=0.005)
+        # Rows with comments or tags carry a mark.
+        await pilot.press("escape")
+        await settle(pilot)
+        first, second, third = table_ids(screen)[:3]
+        by_id = {r["id"]: r for r in sample_roots()}
+        assert by_id[first]["tags"] and cell(screen, first, "notes") == "#"
+        store = open_store(demo_db)
+        try:
+            from store.feedback import add_comment, retag
+
+            retag(store, "default", [second], remove=by_id[second]["tags"], author="tester")
+            add_comment(store, "default", third, "looked at it", "tester")
+        finally:
+            store.close()
+        await pilot.press("r")
+        await settle(pilot)
+        assert cell(screen, first, "notes") == "#"
+        assert cell(screen, second, "notes") == ""  # no tags, no comments
+        assert cell(screen, third, "notes") == "✎"
+
+
+async def test_80x24_is_first_class(app):
+    """At 80x24: previews of 15 characters at least, durations whole, `q Quit` in the key bar;
+    on the trace screen every tab is visible and reachable, the tree's durations whole."""
+    from tui.format import fmt_duration
+
+    roots = sample_roots()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await wait_rows(pilot)
+        widths = {c.key: c.width for c in table_of(screen).ordered_columns}
+        assert widths["input"] >= 15 and widths["output"] >= 15
+        text = screen_text(app)
+        lines = text.splitlines()
+        assert "q Quit" in lines[-1] and "? Help" in lines[-1]
+        for r in roots[:10]:
+            line = next(line for line in lines if fmt_time(r["created"])[:11] in line)
+            assert f" {fmt_duration(r['metrics']['end'] - r['metrics']['start'])} " in line, line
+        assert " ".join(roots[0]["input"]["message"].split())[:14] in text  # "Hello, My paym"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TraceScreen) and app.screen.span is not None, "a trace")
+        await settle(pilot)
+        trace = app.screen
+        lines = screen_text(app).splitlines()
+        assert "esc Back" in lines[-1]
+        tab_row = next(line for line in lines if " In " in line or "Input" in line)
+        for label in ("In", "Out", "Exp", "Meta", "Metr", "Scores", "Cmts"):
+            assert f" {label} " in tab_row + " ", (label, tab_row)
+        root_line = next(line for line in lines if "support_req" in line)
+        dur = fmt_duration(roots[0]["metrics"]["end"] - roots[0]["metrics"]["start"])
+        assert f" {dur} " in root_line, root_line
+        for sp in FIRST_TRACE_SPANS():
+            name = sp["span_attributes"]["name"]
+            line = next((line for line in lines if name[:10] in line.split("│")[0]), None)
+            if line is not None:
+                d = fmt_duration(sp["metrics"]["end"] - sp["metrics"]["start"])
+                assert f" {d} " in line, (d, line)
+        await pilot.press("6")
+        await settle(pilot)
+        assert "Factuality" in screen_text(app)
+        await pilot.press("7")
+        await settle(pilot)
+        assert "no comments yet" in screen_text(app)
+        assert trace.detail.tab == "comments"
+
+
+def FIRST_TRACE_SPANS() -> list[dict]:
+    return sample_trace(sample_roots()[0]["root_span_id"])
+
+
 # --- big databases: paging ---------------------------------------------------------------------------
 
 

@@ -117,6 +117,15 @@ def _some(names: list[str], most: int = 12) -> str:
     return f"{', '.join(names[:most])} and {len(names) - most} more"
 
 
+def filter_scores(node: Optional[Node]) -> list[str]:
+    """The score names a filter's paths name (``scores.X``), in the order written."""
+    out: list[str] = []
+    for n in walk_nodes(node) if node is not None else ():
+        if isinstance(n, Path) and len(n.parts) == 2 and n.parts[0] == "scores" and isinstance(n.parts[1], str):
+            out.append(n.parts[1])
+    return list(dict.fromkeys(out))
+
+
 def query_hints(store: Store, project: str, text: str) -> list[str]:
     """``field_hints`` for a full query or a filter (its project from its FROM, if any)."""
     try:

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.widgets import Header, Static
 
 from store.errors import QueryError
+from store.query.hints import filter_scores
 from store.query.pager import SORT_KEYS, LogsQuery
 from store.selection import Selection, count_selection
 from store.audit import default_author
@@ -26,7 +27,7 @@ from tui.screens.dialogs import MenuScreen, PromptScreen
 from tui.screens.trace import TraceScreen
 from tui.widgets.filter_bar import FilterBar, FilterSuggester
 from tui.widgets.keybar import KeyBar
-from tui.widgets.paged_table import Column, PagedTable
+from tui.widgets.paged_table import NARROW, Column, PagedTable
 
 MAX_ROWS = 1000  # the table holds at most this many rows; more are paged in and out
 
@@ -79,20 +80,43 @@ def _output_cell(r, width: int) -> Text:
     return Text(text)
 
 
-def columns(shape: str) -> list[Column]:
+def _score_cell(name: str, r, width: int) -> Text:
+    v = r.scores.get(name)
+    return Text("" if v is None else f"{v:.2f}", justify="right")
+
+
+def _notes_cell(r, width: int) -> Text:
+    """✎: the row has comments; #: tags."""
+    if r.comments:
+        return Text("✎", style="bold cyan")
+    return Text("#", style="cyan") if r.tags else Text("")
+
+
+def columns(shape: str, active: tuple[str, ...] = ()) -> list[Column]:
     """The Logs columns. Narrow terminals get a shorter time and name, so the previews keep
-    some room; below 120 columns the scores column gives way first."""
+    some room. ``active``: the scores being filtered or sorted on, each in a column of its
+    own (named in full when there is room); the other scores share one column, which gives
+    way to them below 100 columns."""
+    own = [Column(f"score:{n}", n, partial(_score_cell, n), max(5, min(len(n), 12)),
+                  narrow=((NARROW, max(5, min(len(n), 8))),)) for n in active[:2]]
+    room = sum(c.width for c in own)
+    skip = tuple(active[:2])
+    scores = Column("scores", "scores", lambda r, w: Text(fmt_scores(r.scores, w, skip)),
+                    max(10, 24 - room), narrow=((NARROW, 10), (140, max(10, 19 - room))),
+                    show_from=NARROW if own else 0)
     return [
-        Column("time", "time", lambda r, w: Text(fmt_time(r.created)[:w]), 14, narrow=((100, 11),)),
-        Column("name", "name", partial(_name_cell, shape), 18, narrow=((100, 12),)),
+        Column("time", "time", lambda r, w: Text(fmt_time(r.created)[:w]), 14, narrow=((NARROW, 11),)),
+        Column("name", "name", partial(_name_cell, shape), 18, narrow=((NARROW, 10),)),
         Column("input", "input", lambda r, w: Text(preview(r.input_preview, w + 1))),
         Column("output", "output", _output_cell),
-        Column("scores", "scores", lambda r, w: Text(fmt_scores(r.scores, w)), 20, narrow=((120, 10),)),
-        Column("duration", "dur", lambda r, w: Text(fmt_duration(r.duration), justify="right"), 6),
-        Column("tokens", "tokens", lambda r, w: Text(fmt_tokens(r.tokens), justify="right"), 6, show_from=110),
+        *own,
+        scores,
+        Column("duration", "dur", lambda r, w: Text(fmt_duration(r.duration), justify="right"), 5),
+        Column("tokens", "tok", lambda r, w: Text(fmt_tokens(r.tokens), justify="right"), 5, show_from=110),
         Column("cost", "cost", lambda r, w: Text(fmt_cost(r.cost), justify="right"), 7, show_from=130),
         Column("tags", "tags", lambda r, w: Text(",".join(r.tags)[: w + 1]), 14, show_from=150),
         Column("error", "!", lambda r, w: Text("!", style="bold red") if (r.has_error or r.errors) else Text(""), 1),
+        Column("notes", " ", _notes_cell, 1),
     ]
 
 
@@ -146,7 +170,7 @@ class LogsScreen(BtScreen):
         self.note = ""  # about the applied filter (e.g. why it ran as a search)
         self.hints: list[str] = []  # near-miss names in the applied filter
         self._focus_on_rows = False  # give the table focus when the next first page arrives
-        self._shown_shape = self.shape  # the shape the table's columns are for
+        self._shown_columns: tuple = (self.shape, ())  # the shape and active scores the columns are for
         self._hints_for = ""  # the filter text ``hints`` are about
 
     def compose(self) -> ComposeResult:
@@ -185,14 +209,18 @@ class LogsScreen(BtScreen):
         self.table.set_source(LogsSource(self.store, self.selection(), self.sort_key, self.desc), keep_key)
 
     def on_paged_table_page_loaded(self, event: PagedTable.PageLoaded) -> None:
-        self._apply_page(event.page, event.mode, event.source.selection.shape)
+        self._apply_page(event.page, event.mode, event.source)
 
-    def _apply_page(self, page, mode: str, shape: str) -> None:
+    def _apply_page(self, page, mode: str, source: LogsSource) -> None:
         """The table has the page's rows: columns for its shape, the status line, hints."""
-        if shape != self._shown_shape:
-            self._shown_shape = shape
-            self.table.set_columns(columns(shape))
         first = mode in ("replace", "last")
+        if first:
+            sort = [source.sort[len("scores."):]] if source.sort.startswith("scores.") else []
+            active = tuple(dict.fromkeys(sort + filter_scores(page.filter.node)))
+            shape = source.selection.shape
+            if (shape, active) != self._shown_columns:
+                self._shown_columns = (shape, active)
+                self.table.set_columns(columns(shape, active))
         self.last_ms = page.elapsed_ms
         if first:
             self.mode_label = page.filter.label

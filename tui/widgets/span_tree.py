@@ -42,8 +42,10 @@ def node_label(info, node, *, bar: int = BAR, found: Optional[bool] = None) -> T
     if found is not None:
         t.append("◆" if found else " ", style="bold yellow")
     t.append_text(waterfall(info, node, bar))
-    # The error mark leads (a narrow tree cuts the end of the line; NO_COLOR hides red).
+    # The error mark and the duration lead (a narrow tree cuts the end of the line; NO_COLOR
+    # hides red); durations take at most 5 cells, so the names line up after them.
     t.append(" ! " if node.has_error else " ", style="bold red")
+    t.append(f"{fmt_duration(node.duration):>5} ", style="dim")
     typ = (node.type or "?")[:4]
     t.append(f"{typ:<4} ", style=TYPE_STYLE.get(node.type or "", "white"))
     detached = getattr(node, "detached", "")
@@ -52,10 +54,8 @@ def node_label(info, node, *, bar: int = BAR, found: Optional[bool] = None) -> T
     t.append(node.name or node.span_id, style="bold" if node.children else "")
     if detached:
         t.append(f"  (parent {'cycle' if detached == 'cycle' else 'missing'})", style="yellow")
-    extra = [fmt_duration(node.duration)]
     if node.tokens:
-        extra.append(f"{fmt_tokens(node.tokens)} tok")
-    t.append("  " + " ".join(e for e in extra if e), style="dim")
+        t.append(f" {fmt_tokens(node.tokens)} tok", style="dim")
     return t
 
 
