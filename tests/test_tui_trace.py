@@ -395,19 +395,37 @@ async def test_o_opens_value_in_pager(app, pager, monkeypatch):
         await pilot.press("n", "n", "n", "n")
         llm = FIRST_TRACE[-1]
         await wait_detail(pilot, screen, llm["span_id"])
+        # o: the value as text (strings with their line breaks, a chat as a conversation).
         await pilot.press("1", "o")
         await wait_for(pilot, lambda: pager.exists(), "the pager to run")
         assert suspended == [True]
-        assert json.loads(pager.read_text(encoding="utf-8")) == llm["input"]
-        assert pager.read_text(encoding="utf-8") == orjson.dumps(llm["input"], option=orjson.OPT_INDENT_2).decode()
+        paged = pager.read_text(encoding="utf-8")
+        assert "\\n" not in paged and '\\"' not in paged  # no JSON escapes
+        for m in llm["input"]:
+            if isinstance(m.get("content"), str):
+                assert m["content"] in paged  # whole, line breaks and all
+        assert f"── {llm['input'][0]['role']}" in paged
         tmp = Path(Path(str(pager) + ".name").read_text(encoding="utf-8"))
         assert not tmp.exists()  # the temp file is cleaned up
-        # The output tab of the root: a different value.
+        # O: the raw JSON, exactly.
+        pager.unlink()
+        await pilot.press("O")
+        await wait_for(pilot, lambda: pager.exists(), "the pager (raw JSON)")
+        assert json.loads(pager.read_text(encoding="utf-8")) == llm["input"]
+        assert pager.read_text(encoding="utf-8") == orjson.dumps(llm["input"], option=orjson.OPT_INDENT_2).decode()
+        assert suspended == [True, True]
+        # The output tab of the root: a different value (an object: its fields, as text).
         pager.unlink()
         await pilot.press("p", "p", "p", "p", "2")
         await wait_detail(pilot, screen, FIRST["span_id"])
         await pilot.press("o")
         await wait_for(pilot, lambda: pager.exists(), "the pager to run again")
+        paged = pager.read_text(encoding="utf-8")
+        assert paged.startswith("answer:\n") and FIRST["output"]["answer"].split("\n")[0] in paged
+        assert "  " + FIRST["output"]["answer"].split("\n")[-1] in paged  # its lines, indented under the key
+        pager.unlink()
+        await pilot.press("O")
+        await wait_for(pilot, lambda: pager.exists(), "the pager (raw JSON) again")
         assert json.loads(pager.read_text(encoding="utf-8")) == FIRST["output"]
         assert app.screen is screen and app.is_running
 
@@ -584,3 +602,57 @@ async def test_orphan_and_cycle_spans_show_under_the_root_marked(tmp_path, tui_e
         await pilot.press("enter")
         await settle(pilot)
         assert node_name(tree.cursor_node) == "loop b"
+
+
+# --- reading the detail ---------------------------------------------------------------------------------
+
+
+async def test_one_tab_key_reaches_the_detail_and_it_scrolls(app):
+    """From the tree, one `tab` puts the focus in the value (the tab strip is for 1-7 and [ ]);
+    the value scrolls with the arrow keys."""
+    llm = FIRST_TRACE[-1]
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_trace(pilot)
+        await pilot.press("n", "n", "n", "n")
+        await wait_detail(pilot, screen, llm["span_id"])
+        await settle(pilot)
+        value = screen.query_one("#s-value")
+        assert value.max_scroll_y > 0  # the chat is longer than the pane
+        await pilot.press("tab")
+        assert app.focused is value
+        await pilot.press("down", "down", "down")
+        await wait_for(pilot, lambda: value.scroll_y >= 3, "the value to scroll")
+        await pilot.press("shift+tab")
+        assert app.focused is tree_of(screen)
+
+
+async def test_g_and_G_go_to_the_root_and_the_last_span(app):
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_trace(pilot)
+        await pilot.press("G")
+        await settle(pilot)
+        assert current_span_id(screen) == FIRST_TRACE[-1]["span_id"]
+        await wait_detail(pilot, screen, FIRST_TRACE[-1]["span_id"])
+        await pilot.press("g")
+        await settle(pilot)
+        assert current_span_id(screen) == FIRST["span_id"]
+        await wait_detail(pilot, screen, FIRST["span_id"])
+
+
+async def test_long_strings_in_the_json_view_are_shown_whole(app):
+    """search_kb's output (a list of objects) is a JSON tree: its long snippets wrap onto
+    lines of their own instead of being cut at the pane's edge."""
+    search = FIRST_TRACE[2]
+    assert search["span_attributes"]["name"] == "search_kb"
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_trace(pilot)
+        await pilot.press("n", "n", "2")
+        await wait_detail(pilot, screen, search["span_id"])
+        await settle(pilot)
+        assert screen.query_one("#j-value").display
+        x = tree_of(screen).outer_size.width
+        pane = " ".join(line[x:] for line in screen_text(app).splitlines())
+        for ch in '│├└▼▶▽▷"':
+            pane = pane.replace(ch, " ")
+        first = search["output"][0]["snippet"]
+        assert " ".join(first.split()) in " ".join(pane.split())  # on screen, whole

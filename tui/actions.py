@@ -18,6 +18,7 @@ import orjson
 from store.selection import Selection, count_selection, export_selection, retag_selection
 from store.audit import default_author
 from store.feedback import add_comment, set_tags
+from tui.format import value_text
 from tui.messages import WorkFailed, WriteDone
 from tui.registry import BatchAction
 from tui.screens.dialogs import LastTokenSuggester, PromptScreen
@@ -61,14 +62,18 @@ def ask_tags(screen, project: str, row_id: str, tags: list[str], known: list[str
                            done)
 
 
-def open_in_pager(screen, value: Any) -> None:
-    """``value`` (text, else indented JSON) in ``$PAGER`` (else ``$EDITOR -R``, else less),
-    from a read-only temp file, with the app suspended meanwhile."""
-    text = value if isinstance(value, str) else orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+def open_in_pager(screen, value: Any, *, raw: bool = False) -> None:
+    """``value`` in ``$PAGER`` (else ``$EDITOR -R``, else less), from a read-only temp file,
+    with the app suspended meanwhile: as text to read (strings with their line breaks, see
+    ``value_text``), or with ``raw`` as indented JSON."""
+    if raw:
+        text, suffix = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode(), ".json"
+    else:
+        text, suffix = value_text(value), ".txt"
     pager = os.environ.get("PAGER") or "less"
     editor = os.environ.get("EDITOR")
     cmd = shlex.split(pager) if os.environ.get("PAGER") or not editor else shlex.split(editor) + ["-R"]
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
+    with tempfile.NamedTemporaryFile("w", suffix=suffix, delete=False, encoding="utf-8") as f:
         f.write(text)
         path = f.name
     os.chmod(path, 0o444)  # read-only: this is a view, not an edit

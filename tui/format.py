@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 import orjson
 
-from engine.chat import is_chat, is_message, tool_names
+from engine.chat import is_chat, is_message, tool_names, transcript
 
 
 def _loads(text: Optional[str]) -> Any:
@@ -131,3 +131,50 @@ def _fits(parts: list[str], width: int) -> int:
         if used + (2 if rest else 0) > width:
             return i
     return len(parts)
+
+
+def value_text(value: Any, indent: str = "") -> str:
+    """A value as text to read (the pager's view): strings as they are, with their line
+    breaks; a chat as a conversation; an object as `key: value` lines, nested ones indented
+    under their key; numbers, booleans and null as JSON."""
+    if isinstance(value, str):
+        return _indent(value, indent)
+    msgs = transcript(value) if isinstance(value, (list, dict)) else None
+    if msgs is not None:
+        parts = []
+        for m in msgs:
+            head = f"── {m.get('role', '?')}" + (f" ({m['name']})" if m.get("name") else "") + " ──"
+            body = m.get("content")
+            text = body if isinstance(body, str) else "" if body is None else value_text(body)
+            if m.get("tool_calls"):
+                text += ("\n" if text else "") + "tool calls:\n" + value_text(m["tool_calls"], "  ")
+            parts.append(_indent(head + "\n" + text, indent))
+        return "\n\n".join(parts)
+    if isinstance(value, dict) and value:
+        lines = []
+        for k, v in value.items():
+            if _inline(v):
+                lines.append(f"{indent}{k}: {v if isinstance(v, str) else orjson.dumps(v).decode()}")
+            else:
+                lines.append(f"{indent}{k}:\n{value_text(v, indent + '  ')}")
+        return "\n".join(lines)
+    if isinstance(value, list) and value:
+        lines = []
+        for v in value:
+            if _inline(v):
+                lines.append(f"{indent}- {v if isinstance(v, str) else orjson.dumps(v).decode()}")
+            else:
+                lines.append(f"{indent}-\n{value_text(v, indent + '  ')}")
+        return "\n".join(lines)
+    return indent + orjson.dumps(value).decode()
+
+
+def _inline(v: Any) -> bool:
+    """Shown on its key's line: a scalar, an empty container, a short one-line string."""
+    if isinstance(v, str):
+        return "\n" not in v and len(v) <= 100
+    return not isinstance(v, (dict, list)) or not v
+
+
+def _indent(text: str, indent: str) -> str:
+    return "\n".join(indent + line if line else line for line in text.split("\n")) if indent else text

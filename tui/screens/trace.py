@@ -56,6 +56,7 @@ class TraceScreen(BtScreen):
         Binding("slash", "find", "Find", show=False, id="trace.find2"),
         Binding("y", "copy", "Copy", id="trace.copy"),
         Binding("o", "open_value", "Open in pager", id="trace.open"),
+        Binding("O", "open_value(True)", "Open as JSON", show=False, id="trace.open_json"),
         Binding("c", "comment", "Comment", show=False, id="trace.comment"),
         Binding("t", "tags", "Tags", show=False, id="trace.tags"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="trace.tab_next"),
@@ -471,10 +472,11 @@ class TraceScreen(BtScreen):
         self.app.copy_to_clipboard(text)
         self.notify(f"copied {len(text):,} characters to the clipboard (OSC 52)")
 
-    def action_open_value(self) -> None:
+    def action_open_value(self, raw: bool = False) -> None:
+        """The value of the tab shown, in $PAGER: as text (o) or as raw JSON (O)."""
         if self.span is not None:
             tab = self.detail.tab
-            open_in_pager(self, self.span.get(tab) if tab in self.span else self.span)
+            open_in_pager(self, self.span.get(tab) if tab in self.span else self.span, raw=raw)
 
     # -- comments, tags
     def action_comment(self) -> None:

@@ -43,7 +43,9 @@ class SpanDetail(Vertical):
         self.tab = "input"  # the tab shown
 
     def compose(self) -> ComposeResult:
-        yield Tabs(*(Tab(label, id=tab) for tab, label in zip(TABS, LABELS[0])), id="detail")
+        tabs = Tabs(*(Tab(label, id=tab) for tab, label in zip(TABS, LABELS[0])), id="detail")
+        tabs.can_focus = False  # 1-7 and [ ] pick a tab: `tab` from the tree goes to the value
+        yield tabs
         with VerticalScroll(id="s-value"):
             yield Static("", id="v-value", classes="value")
         yield JsonTree(id="j-value", classes="json")

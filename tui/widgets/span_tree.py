@@ -67,6 +67,8 @@ class SpanTree(Tree):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="trace.down"),
         Binding("k", "cursor_up", "Up", show=False, id="trace.up"),
+        Binding("g,home", "first_span", "First span", show=False, id="trace.first"),
+        Binding("G,end", "last_span", "Last span shown", show=False, id="trace.last"),
     ]
 
     def __init__(self, *args, **kw) -> None:
@@ -143,6 +145,18 @@ class SpanTree(Tree):
         """
         self._tree_lines  # noqa: B018 - rebuilds the line cache so node._line is current
         self.move_cursor(node)
+
+    def action_first_span(self) -> None:
+        """The top of the tree (the root span)."""
+        nodes = self.visible_span_nodes()
+        if nodes:
+            self.goto(nodes[0])
+
+    def action_last_span(self) -> None:
+        """The last span the tree shows (under expanded parents)."""
+        nodes = self.visible_span_nodes()
+        if nodes:
+            self.goto(nodes[-1])
 
     def reveal_node(self, node: TreeNode) -> None:
         """Expand every parent of ``node`` and put the cursor on it."""
