@@ -354,7 +354,9 @@ async def test_y_copies_span_and_trace_as_json_and_markdown(app, monkeypatch):
             await pilot.press(str(n))
             await wait_for(pilot, lambda: len(copied) == n, f"copy #{n}")
             assert app.screen is screen
-        assert sum("copied" in msg for msg in notifications(app)) == 4
+        await wait_for(pilot, lambda: sum("copied" in msg for msg in notifications(app)) == 4, "four notices")
+        await settle(pilot)
+        assert sum("copied" in msg for msg in notifications(app)) == 4  # one each
     span_json, span_md, trace_json, trace_md = copied
     assert json.loads(span_json) == llm
     assert span_md.startswith("### chat_completion (llm)")

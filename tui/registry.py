@@ -103,7 +103,13 @@ class BtScreen(Screen):
                 for a in self.batch_actions]
 
     def on_write_done(self, event: WriteDone) -> None:
+        # One handler (Textual also runs a base class's handler of a message): screens
+        # react to a write in ``after_write``.
         self.notify(event.message)
+        self.after_write(event)
+
+    def after_write(self, event: WriteDone) -> None:
+        """A write reported by a worker, after its notice (e.g. read the rows again)."""
 
     def on_work_failed(self, event: WorkFailed) -> None:
         self.notify(event.message, severity="error")

@@ -3,13 +3,16 @@ bar, sorting, saved views, marks, and batch actions on a selection."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Optional
 
 import orjson
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import Header, Static
 
 from store.errors import QueryError
@@ -21,7 +24,8 @@ from store.export import get_span
 from store.views import list_views, save_view
 from tui.format import fmt_cost, fmt_duration, fmt_scores, fmt_time, fmt_tokens, preview
 from tui.actions import EXPORT, TAG, UNTAG, ask_comment, ask_tags, write_in_thread
-from tui.messages import WriteDone
+from tui.clipboard import copy_text
+from tui.messages import WorkFailed, WriteDone
 from tui.registry import BtScreen, Command, register_screen
 from tui.screens.dialogs import MenuScreen, PromptScreen
 from tui.screens.trace import TraceScreen
@@ -412,18 +416,35 @@ class LogsScreen(BtScreen):
     def known_tags(self) -> list[str]:
         return self.suggester.tags
 
-    def on_write_done(self, event: WriteDone) -> None:
-        self.notify(event.message)
+    def after_write(self, event: WriteDone) -> None:
         if event.changed:
             self.reload(self.table.cursor_id())
 
     def action_copy(self) -> None:
         row = self.current_row()
-        if row is None:
+        if row is not None:
+            self._read_for_copy(row.id)
+
+    @work(thread=True, exclusive=True, group="copy-read")
+    def _read_for_copy(self, row_id: str) -> None:
+        try:
+            span = get_span(self.store, self.app.project, row_id)
+        except Exception as exc:
+            self.post_message(WorkFailed(f"could not read the row: {exc}"))
             return
-        span = get_span(self.store, self.app.project, row.id)
-        self.app.copy_to_clipboard(orjson.dumps(span, option=orjson.OPT_INDENT_2).decode())
-        self.notify("copied the row as JSON (OSC 52)")
+        finally:
+            self.store.release_thread()
+        self.post_message(self.CopyReady(orjson.dumps(span, option=orjson.OPT_INDENT_2).decode(), "the row as JSON"))
+
+    @dataclass
+    class CopyReady(Message):
+        """Text read for a copy (the worker read it; the UI thread copies it)."""
+
+        text: str
+        what: str
+
+    def on_logs_screen_copy_ready(self, event: CopyReady) -> None:
+        copy_text(self, event.text, event.what)
 
     # -- batch actions on the selection
     def describe_selection(self) -> tuple[str, Selection]:
@@ -444,7 +465,7 @@ class LogsScreen(BtScreen):
         cmds = [Command(f"View: {v.name}", partial(self.show_view, v.filter), v.filter)
                 for v in list_views(self.store, self.app.project)]
         cmds += [
-            Command("Copy row as JSON", self.action_copy, "to the clipboard (OSC 52)"),
+            Command("Copy row as JSON", self.action_copy, "to the clipboard ($BT_TUI_CLIPBOARD, else OSC 52)"),
             Command("Toggle traces / spans", self.action_toggle_shape, "one row per trace or every span"),
             Command("Save filter as view", self.action_save_view, "name the current filter"),
             Command("Batch action on selection", self.action_batch, "tags, export, and more"),

@@ -24,6 +24,7 @@ from engine.chat import span_markdown, trace_markdown
 from store.query.hints import completions
 from store.traces import ancestors, children_of, find_in_trace, roots_of, span_by_rid, trace_info, trace_spans
 from tui.actions import ask_comment, ask_tags, open_in_pager
+from tui.clipboard import copy_text
 from tui.format import fmt_duration
 from tui.messages import WorkFailed, WriteDone
 from tui.registry import BtScreen, Command
@@ -314,8 +315,7 @@ class TraceScreen(BtScreen):
     def on_trace_screen_copied(self, event: Copied) -> None:
         self._to_clipboard(event.text)
 
-    def on_write_done(self, event: WriteDone) -> None:
-        self.notify(event.message)
+    def after_write(self, event: WriteDone) -> None:
         if event.changed and self._detail_rid is not None:
             self._read_span(self._detail_rid)
 
@@ -458,7 +458,7 @@ class TraceScreen(BtScreen):
         self.app.push_screen(MenuScreen("Copy to the clipboard", items), picked)
 
     def copy_as(self, key: str) -> None:
-        """span-json | span-md | trace-json | trace-md to the clipboard (OSC 52: works over SSH)."""
+        """span-json | span-md | trace-json | trace-md to the clipboard (see tui.clipboard)."""
         if self.span is None:
             return
         if key == "span-json":
@@ -468,9 +468,8 @@ class TraceScreen(BtScreen):
         else:
             self._copy_trace(key == "trace-md")
 
-    def _to_clipboard(self, text: str) -> None:
-        self.app.copy_to_clipboard(text)
-        self.notify(f"copied {len(text):,} characters to the clipboard (OSC 52)")
+    def _to_clipboard(self, text: str, what: str = "") -> None:
+        copy_text(self, text, what or f"{len(text):,} characters")
 
     def action_open_value(self, raw: bool = False) -> None:
         """The value of the tab shown, in $PAGER: as text (o) or as raw JSON (O)."""
@@ -495,9 +494,9 @@ class TraceScreen(BtScreen):
 
     def palette_commands(self) -> list[Command]:
         return [
-            Command("Copy span as Markdown", partial(self.copy_as, "span-md"), "for a chat; OSC 52"),
-            Command("Copy trace as Markdown", partial(self.copy_as, "trace-md"), "for a chat; OSC 52"),
-            Command("Copy span as JSON", partial(self.copy_as, "span-json"), "OSC 52"),
-            Command("Copy trace as JSON", partial(self.copy_as, "trace-json"), "OSC 52"),
+            Command("Copy span as Markdown", partial(self.copy_as, "span-md"), "for a chat"),
+            Command("Copy trace as Markdown", partial(self.copy_as, "trace-md"), "for a chat"),
+            Command("Copy span as JSON", partial(self.copy_as, "span-json"), "to the clipboard"),
+            Command("Copy trace as JSON", partial(self.copy_as, "trace-json"), "to the clipboard"),
             Command("Find in trace", self.action_find, "marks matches; n/p step through them"),
         ]
