@@ -12,7 +12,7 @@ from typing import Any, Callable, ClassVar, Optional
 
 from textual.screen import Screen
 
-from tui.messages import WorkFailed, WriteDone
+from tui.messages import ExpectedRead, ScoreNamesRead, WorkFailed, WriteDone
 from tui.screens.dialogs import MenuScreen
 
 
@@ -113,3 +113,14 @@ class BtScreen(Screen):
 
     def on_work_failed(self, event: WorkFailed) -> None:
         self.notify(event.message, severity="error")
+
+    # Reads that open an editor on a row (tui.actions: read_expected, read_score_names).
+    def on_expected_read(self, event: ExpectedRead) -> None:
+        from tui.actions import edit_expected
+
+        edit_expected(self, event)
+
+    def on_score_names_read(self, event: ScoreNamesRead) -> None:
+        from tui.actions import ask_score
+
+        ask_score(self, event)

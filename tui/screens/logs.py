@@ -23,7 +23,8 @@ from store.audit import default_author
 from store.export import get_span
 from store.views import list_views, save_view
 from tui.format import fmt_cost, fmt_duration, fmt_scores, fmt_time, fmt_tokens, preview
-from tui.actions import EXPORT, TAG, UNTAG, ask_comment, ask_tags, write_in_thread
+from tui.actions import (EXPORT, TAG, UNTAG, ask_comment, ask_tags, read_expected, read_score_names,
+                         write_in_thread)
 from tui.clipboard import copy_text
 from tui.messages import WorkFailed, WriteDone
 from tui.registry import BtScreen, Command, register_screen
@@ -152,6 +153,7 @@ class LogsScreen(BtScreen):
         Binding("b", "batch", "Batch", id="logs.batch"),
         Binding("c", "comment", "Comment", show=False, id="logs.comment"),
         Binding("t", "tags", "Tags", show=False, id="logs.tags"),
+        Binding("e", "edit_expected", "Edit expected", show=False, id="logs.expected"),
         Binding("y", "copy", "Copy", show=False, id="logs.copy"),
         Binding("escape", "escape", "Clear", show=False, id="logs.escape"),
     ]
@@ -412,6 +414,16 @@ class LogsScreen(BtScreen):
                      f"Tags of {row.name or row.id} (comma-separated)",
                      hint="→ accepts a suggestion · enter saves · escape cancels")
 
+    def action_edit_expected(self) -> None:
+        row = self.current_row()
+        if row is not None:
+            read_expected(self, self.app.project, row.id, f"Expected of {row.name or 'row'} ({row.id})")
+
+    def action_score(self) -> None:
+        row = self.current_row()
+        if row is not None:
+            read_score_names(self, self.app.project, row.id, f"Score {row.name or 'row'} ({row.id})")
+
     @property
     def known_tags(self) -> list[str]:
         return self.suggester.tags
@@ -466,6 +478,8 @@ class LogsScreen(BtScreen):
                 for v in list_views(self.store, self.app.project)]
         cmds += [
             Command("Copy row as JSON", self.action_copy, "to the clipboard ($BT_TUI_CLIPBOARD, else OSC 52)"),
+            Command("Score the current row", self.action_score, "name=value in [0, 1], audited"),
+            Command("Edit expected of the current row", self.action_edit_expected, "JSON; $EDITOR when set"),
             Command("Toggle traces / spans", self.action_toggle_shape, "one row per trace or every span"),
             Command("Save filter as view", self.action_save_view, "name the current filter"),
             Command("Batch action on selection", self.action_batch, "tags, export, and more"),

@@ -23,7 +23,7 @@ from textual.worker import get_current_worker
 from engine.chat import span_markdown, trace_markdown
 from store.query.hints import completions
 from store.traces import ancestors, children_of, find_in_trace, roots_of, span_by_rid, trace_info, trace_spans
-from tui.actions import ask_comment, ask_tags, open_in_pager
+from tui.actions import ask_comment, ask_tags, open_in_pager, read_expected, read_score_names
 from tui.clipboard import copy_text
 from tui.format import fmt_duration
 from tui.messages import WorkFailed, WriteDone
@@ -60,6 +60,8 @@ class TraceScreen(BtScreen):
         Binding("O", "open_value(True)", "Open as JSON", show=False, id="trace.open_json"),
         Binding("c", "comment", "Comment", show=False, id="trace.comment"),
         Binding("t", "tags", "Tags", show=False, id="trace.tags"),
+        Binding("e", "edit_expected", "Edit expected", show=False, id="trace.expected"),
+        Binding("s", "score", "Score", show=False, id="trace.score"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="trace.tab_next"),
         Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False, id="trace.tab_prev"),
         Binding("1", "show_tab('input')", "Input", show=False, id="trace.tab_input"),
@@ -488,6 +490,18 @@ class TraceScreen(BtScreen):
         if self.span is not None:
             self._read_tags(self.span)
 
+    def _span_title(self, what: str) -> str:
+        span = self.span or {}
+        return f"{what} {(span.get('span_attributes') or {}).get('name') or span.get('id')} ({span.get('id')})"
+
+    def action_edit_expected(self) -> None:
+        if self.span is not None:
+            read_expected(self, self.app.project, self.span["id"], self._span_title("Expected of"))
+
+    def action_score(self) -> None:
+        if self.span is not None:
+            read_score_names(self, self.app.project, self.span["id"], self._span_title("Score"))
+
     def on_trace_screen_tags_known(self, event: TagsKnown) -> None:
         ask_tags(self, self.app.project, event.span["id"], event.span.get("tags") or [], event.tags,
                  "Tags (comma-separated)")
@@ -499,4 +513,6 @@ class TraceScreen(BtScreen):
             Command("Copy span as JSON", partial(self.copy_as, "span-json"), "to the clipboard"),
             Command("Copy trace as JSON", partial(self.copy_as, "trace-json"), "to the clipboard"),
             Command("Find in trace", self.action_find, "marks matches; n/p step through them"),
+            Command("Score this span", self.action_score, "name=value in [0, 1], audited"),
+            Command("Edit expected of this span", self.action_edit_expected, "JSON; $EDITOR when set"),
         ]
