@@ -202,17 +202,23 @@ def trace_spans(store: Store, info: TraceInfo, limit: int = 20000) -> list[dict]
     return [orjson.loads(r[0]) for r in rows]
 
 
-def find_in_trace(store: Store, info: TraceInfo, text: str, limit: int = 500) -> list[tuple[int, str]]:
-    """Spans of the trace whose name, input, output, error or metadata contain ``text``
-    (case-insensitive). Returns (rid, span_id) in start order."""
+def find_in_trace(store: Store, info: TraceInfo, text: str, limit: int = 500) -> list[tuple[int, str, str]]:
+    """Spans of the trace whose input, output, expected, error, metadata or name contain
+    ``text`` (case-insensitive). Returns (rid, span_id, the first field that holds it) in
+    start order."""
     like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = store.conn.execute(
-        "SELECT rid, span_id FROM spans WHERE project_id = ?2 AND root_span_id = ?3 AND ("
+        "SELECT rid, span_id, CASE WHEN input LIKE ?1 ESCAPE '\\' THEN 'input'"
+        " WHEN output LIKE ?1 ESCAPE '\\' THEN 'output' WHEN expected LIKE ?1 ESCAPE '\\' THEN 'expected'"
+        " WHEN error LIKE ?1 ESCAPE '\\' THEN 'error' WHEN metadata LIKE ?1 ESCAPE '\\' THEN 'metadata'"
+        " ELSE 'name' END"
+        " FROM spans WHERE project_id = ?2 AND root_span_id = ?3 AND ("
         " name LIKE ?1 ESCAPE '\\' OR input LIKE ?1 ESCAPE '\\' OR output LIKE ?1 ESCAPE '\\'"
-        " OR error LIKE ?1 ESCAPE '\\' OR metadata LIKE ?1 ESCAPE '\\') ORDER BY start_ts, rid LIMIT ?4",
+        " OR expected LIKE ?1 ESCAPE '\\' OR error LIKE ?1 ESCAPE '\\' OR metadata LIKE ?1 ESCAPE '\\')"
+        " ORDER BY start_ts, rid LIMIT ?4",
         (like, info.project_id, info.root_span_id, limit),
     ).fetchall()
-    return [(r[0], r[1]) for r in rows]
+    return [(r[0], r[1], r[2]) for r in rows]
 
 
 def ancestors(store: Store, info: TraceInfo, span_id: str) -> list[str]:

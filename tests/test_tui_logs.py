@@ -228,6 +228,32 @@ async def test_plain_words_run_full_text_search(app):
             assert "refund" in text and "please" in text, root
 
 
+async def test_full_text_search_shows_where_each_row_matched(app):
+    """While a search is on, the input column gives way to a snippet of the match (its field
+    named when it is not the input), the matched word highlighted; a filter brings the input
+    back."""
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_rows(pilot)
+        await type_filter(pilot, screen, "fasttext")
+        keys = [c.key for c in table_of(screen).ordered_columns]
+        assert "match" in keys and "input" not in keys
+        header = next(line for line in screen_text(app).splitlines() if " time " in line)
+        assert " match " in header
+        for rid in table_ids(screen)[:10]:
+            value = table_of(screen).get_cell(rid, "match")
+            assert value.plain.startswith("meta: ")
+            hit = [value.plain[sp.start:sp.end] for sp in value.spans if "reverse" in str(sp.style)]
+            assert hit and hit[0].lower().startswith("fasttext"), value.plain
+        assert "fasttex" in screen_text(app)
+        await type_filter(pilot, screen, "refund")
+        for rid in table_ids(screen)[:10]:
+            value = table_of(screen).get_cell(rid, "match")
+            assert "refund" in value.plain.lower()
+        await type_filter(pilot, screen, FACT_FILTER)
+        keys = [c.key for c in table_of(screen).ordered_columns]
+        assert "input" in keys and "match" not in keys
+
+
 async def test_bad_expression_shows_error_with_caret_and_keeps_rows(app):
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_rows(pilot)

@@ -659,3 +659,35 @@ async def test_long_strings_in_the_json_view_are_shown_whole(app):
             pane = pane.replace(ch, " ")
         first = search["output"][0]["snippet"]
         assert " ".join(first.split()) in " ".join(pane.split())  # on screen, whole
+
+
+async def test_find_opens_the_tab_that_holds_the_match(app):
+    classify = FIRST_TRACE[1]
+    assert classify["span_attributes"]["name"] == "classify_intent"
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_trace(pilot)
+        tabs = screen.query_one("#detail")
+        for text, span, tab in (("fasttext-intent", classify, "metadata"),      # in its metadata only
+                                ("billing_dispute", classify, "output"),        # in its output
+                                ("new card ending in", FIRST_TRACE[-1], "output")):
+            await pilot.press("f")
+            await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the find prompt")
+            await paste(pilot, text)
+            await pilot.press("enter")
+            await settle(pilot)
+            if current_span_id(screen) != span["span_id"]:  # another span matched first: step to it
+                for _ in range(len(screen.matches)):
+                    await pilot.press("n")
+                    await settle(pilot)
+                    if current_span_id(screen) == span["span_id"]:
+                        break
+            assert current_span_id(screen) == span["span_id"], text
+            await wait_detail(pilot, screen, span["span_id"])
+            assert tabs.active == tab and screen.detail.tab == tab, text
+            await pilot.press("escape")  # end the find
+        # A match in the input: back to the Input tab.
+        await pilot.press("f")
+        await paste(pilot, "Double charge")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.detail.tab == "input"

@@ -17,7 +17,7 @@ from textual.widgets import Header, Static
 
 from store.errors import QueryError
 from store.query.hints import filter_scores
-from store.query.pager import SORT_KEYS, LogsQuery
+from store.query.pager import SNIP_CLOSE, SNIP_OPEN, SORT_KEYS, LogsQuery
 from store.selection import Selection, count_selection
 from store.audit import default_author
 from store.export import get_span
@@ -85,6 +85,30 @@ def _output_cell(r, width: int) -> Text:
     return Text(text)
 
 
+FIELD_TAG = {"output": "out", "expected": "exp", "metadata": "meta"}
+
+
+def _match_cell(r, width: int) -> Text:
+    """Where a full-text search matched: the words around the first match, the matched words
+    highlighted, its field named unless it is the input (no snippet: the input preview)."""
+    if not r.snippet:
+        return Text(preview(r.input_preview, width + 1))
+    out = Text()
+    tag = FIELD_TAG.get(r.snippet_field or "")
+    if tag:
+        out.append(f"{tag}: ", style="dim italic")
+    text = r.snippet
+    first = text.find(SNIP_OPEN)
+    room = max(4, width - out.cell_len)
+    if first > room // 3:  # keep the first match in sight: at most a word before it
+        before = text.rfind(" ", 0, max(0, first - 1))
+        start = before + 1 if room >= 30 and before != -1 and first - before <= room // 3 else first
+        text = "…" + text[start:]
+    for i, part in enumerate(text.replace(SNIP_CLOSE, SNIP_OPEN).split(SNIP_OPEN)):
+        out.append(part, style="bold reverse" if i % 2 else "")
+    return out
+
+
 def _score_cell(name: str, r, width: int) -> Text:
     v = r.scores.get(name)
     return Text("" if v is None else f"{v:.2f}", justify="right")
@@ -97,11 +121,12 @@ def _notes_cell(r, width: int) -> Text:
     return Text("#", style="cyan") if r.tags else Text("")
 
 
-def columns(shape: str, active: tuple[str, ...] = ()) -> list[Column]:
+def columns(shape: str, active: tuple[str, ...] = (), matched: bool = False) -> list[Column]:
     """The Logs columns. Narrow terminals get a shorter time and name, so the previews keep
     some room. ``active``: the scores being filtered or sorted on, each in a column of its
     own (named in full when there is room); the other scores share one column, which gives
-    way to them below 100 columns."""
+    way to them below 100 columns. ``matched``: a full-text search is on, and where it
+    matched takes the input's place."""
     own = [Column(f"score:{n}", n, partial(_score_cell, n), max(5, min(len(n), 12)),
                   narrow=((NARROW, max(5, min(len(n), 8))),)) for n in active[:2]]
     room = sum(c.width for c in own)
@@ -112,6 +137,7 @@ def columns(shape: str, active: tuple[str, ...] = ()) -> list[Column]:
     return [
         Column("time", "time", lambda r, w: Text(fmt_time(r.created)[:w]), 14, narrow=((NARROW, 11),)),
         Column("name", "name", partial(_name_cell, shape), 18, narrow=((NARROW, 10),)),
+        Column("match", "match", _match_cell) if matched else
         Column("input", "input", lambda r, w: Text(preview(r.input_preview, w + 1))),
         Column("output", "output", _output_cell),
         *own,
@@ -176,7 +202,7 @@ class LogsScreen(BtScreen):
         self.note = ""  # about the applied filter (e.g. why it ran as a search)
         self.hints: list[str] = []  # near-miss names in the applied filter
         self._focus_on_rows = False  # give the table focus when the next first page arrives
-        self._shown_columns: tuple = (self.shape, ())  # the shape and active scores the columns are for
+        self._shown_columns: tuple = (self.shape, (), False)  # the shape, active scores, search: the columns' own
         self._hints_for = ""  # the filter text ``hints`` are about
 
     def compose(self) -> ComposeResult:
@@ -223,10 +249,10 @@ class LogsScreen(BtScreen):
         if first:
             sort = [source.sort[len("scores."):]] if source.sort.startswith("scores.") else []
             active = tuple(dict.fromkeys(sort + filter_scores(page.filter.node)))
-            shape = source.selection.shape
-            if (shape, active) != self._shown_columns:
-                self._shown_columns = (shape, active)
-                self.table.set_columns(columns(shape, active))
+            shown = (source.selection.shape, active, page.matched)
+            if shown != self._shown_columns:
+                self._shown_columns = shown
+                self.table.set_columns(columns(*shown))
         self.last_ms = page.elapsed_ms
         if first:
             self.mode_label = page.filter.label

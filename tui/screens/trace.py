@@ -132,7 +132,7 @@ class TraceScreen(BtScreen):
         self.info = None
         self.span: Optional[dict] = None
         self._detail_rid: Optional[int] = None  # the span the detail shows (or is being read)
-        self.matches: list[tuple[int, str]] = []
+        self.matches: list[tuple[int, str, str]] = []  # (rid, span_id, the field that holds it)
         self.match_i = 0
         self.find_text = ""
 
@@ -307,12 +307,13 @@ class TraceScreen(BtScreen):
 
     def on_trace_screen_found(self, event: Found) -> None:
         self.matches, self.find_text, self.match_i = event.matches, event.text, 0
-        self.tree.set_found({sid for _, sid in event.matches})
+        self.tree.set_found({sid for _, sid, _ in event.matches})
         self._update_status()
         if not event.matches:
             self.notify(f"nothing in this trace contains {event.text!r}", severity="warning")
         elif event.route is not None:
             self._follow(event.route)
+            self._show_match_tab()
 
     def on_trace_screen_copied(self, event: Copied) -> None:
         self._to_clipboard(event.text)
@@ -400,7 +401,16 @@ class TraceScreen(BtScreen):
         """After a find, n/p go from match to match (escape ends the find)."""
         self.match_i = (self.match_i + d) % len(self.matches)
         self.reveal(self.matches[self.match_i][1])
+        self._show_match_tab()
         self._update_status()
+
+    def _show_match_tab(self) -> None:
+        """The tab that holds the current match (an error shows on the Output tab; a match in
+        the name alone leaves the tab as it is)."""
+        field_name = self.matches[self.match_i][2]
+        tab = {"error": "output", "name": None}.get(field_name, field_name)
+        if tab and tab != self.detail.tab:
+            self.detail.show_tab(tab)
 
     def _step(self, d: int) -> None:
         """Next/previous span in tree order, expanding as it goes (depth-first); into children
@@ -446,7 +456,7 @@ class TraceScreen(BtScreen):
             if text and self.info is not None:
                 self._find(text)
 
-        self.app.push_screen(PromptScreen("Find in trace (name, input, output, error, metadata):"), done)
+        self.app.push_screen(PromptScreen("Find in trace (name, input, output, expected, error, metadata):"), done)
 
     # -- copy, open
     def action_copy(self) -> None:
