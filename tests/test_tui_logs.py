@@ -197,6 +197,40 @@ async def test_filter_bar_lists_completions_with_counts_and_right_accepts(app):
         assert screen.query_one("#filter-error").display is False
 
 
+async def test_filter_bar_completes_metadata_values_with_counts(app):
+    """After `metadata.model = '` the line under the bar lists the values the project has, with
+    how many spans have each; typing narrows them, tab takes the first (quote closed)."""
+    import collections
+
+    models = collections.Counter((r.get("metadata") or {}).get("model") for r in sample_rows())
+    models.pop(None)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_rows(pilot)
+        await wait_for(pilot, lambda: screen.suggester.fields, "completions loaded")
+        hint = screen.query_one("#filter-hint")
+        await pilot.press("slash")
+        await pilot.press(*"metadata.model = '")
+        await wait_for(pilot, lambda: hint.display and "gpt-4o (" in static_text(hint), "the values")
+        line = static_text(hint)
+        for model, n in models.items():
+            assert f"{model} ({n:,})" in line, (model, line)
+        assert line.index("gpt-4o (") < line.index("gpt-4-turbo (")  # most common first
+        await pilot.press(*"cl")
+        await wait_for(pilot, lambda: "gpt" not in static_text(hint), "the narrowed list")
+        assert f"claude-3-5-sonnet ({models['claude-3-5-sonnet']:,})" in static_text(hint)
+        await pilot.press("tab")
+        assert screen.query_one("#filter").value == "metadata.model = 'claude-3-5-sonnet'"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.filter_text == "metadata.model = 'claude-3-5-sonnet'" and screen.table.total > 0
+        # Double quotes, another key.
+        await pilot.press("slash", "end", "ctrl+u")
+        await pilot.press(*'metadata.channel == "')
+        await wait_for(pilot, lambda: hint.display and "slack (" in static_text(hint), "the channel values")
+        await pilot.press(*"we", "tab")
+        assert screen.query_one("#filter").value == 'metadata.channel == "web"'
+
+
 async def test_tab_completion_keeps_order_with_keys_typed_fast(app):
     """Keys arriving in one burst (SSH, tmux): tab completes before the keys behind it land."""
     from textual import events

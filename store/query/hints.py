@@ -10,7 +10,7 @@ from typing import Optional
 from ..connection import Store
 from ..errors import NotFound
 from ..projects import project_id
-from .btql import Node, Path, QueryError, parse_query, walk_nodes
+from .btql import Node, Path, QueryError, parse_filter, parse_query, walk_nodes
 
 
 @dataclass
@@ -77,6 +77,41 @@ def completions(store: Store, project: str) -> Completions:
     with _cache_lock:
         _cache[(store.path, project)] = (version, out)
     return out
+
+
+@dataclass
+class FieldValues:
+    """Known values of a field, most common first: [(value, count)]. ``sampled``: the counts
+    are over the newest ``SAMPLE`` spans (a project that has more)."""
+
+    path: str
+    values: list
+    sampled: bool
+
+
+def field_values(store: Store, project: str, path: str, limit: int = 50) -> FieldValues:
+    """The text values a metadata path (``metadata.model``, ``metadata."my key".x``) has in
+    the project's newest ``SAMPLE`` spans (read through the created index: no scan of the
+    project), with how many of those spans have each."""
+    node = parse_filter(f"{path} IS NULL")
+    parts = getattr(getattr(node, "arg", None), "parts", None)
+    if not parts or parts[0] != "metadata" or len(parts) < 2:
+        raise QueryError(f"values are listed for metadata paths, not {path!r}", 0, path)
+    json_path = "$" + "".join(f'."{p}"' if isinstance(p, str) else f"[{p}]" for p in parts[1:])
+    try:
+        pid = project_id(store, project, create=False)
+    except NotFound:
+        return FieldValues(path, [], False)
+    conn = store.conn
+    rows = conn.execute(
+        "SELECT v, count(*) FROM (SELECT json_extract(metadata, ?) AS v FROM spans WHERE project_id = ?"
+        " ORDER BY created DESC LIMIT ?) WHERE typeof(v) = 'text' GROUP BY v ORDER BY 2 DESC, 1 LIMIT ?",
+        (json_path, pid, SAMPLE, limit),
+    ).fetchall()
+    sampled = conn.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM spans WHERE project_id = ? LIMIT ?)", (pid, SAMPLE + 1)
+    ).fetchone()[0] > SAMPLE
+    return FieldValues(path, [(v, n) for v, n in rows], sampled)
 
 
 def field_hints(store: Store, project: str, *nodes: Optional[Node]) -> list[str]:
