@@ -3,6 +3,7 @@ bar, sorting, saved views, marks, and batch actions on a selection."""
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Optional
@@ -21,6 +22,7 @@ from store.query.pager import SNIP_CLOSE, SNIP_OPEN, SORT_KEYS, LogsQuery
 from store.selection import Selection, count_selection
 from store.audit import default_author
 from store.export import get_span
+from store.projects import list_projects
 from store.views import list_views, save_view
 from tui.format import fmt_cost, fmt_duration, fmt_scores, fmt_time, fmt_tokens, preview
 from tui.actions import (EXPORT, TAG, UNTAG, ask_comment, ask_tags, read_expected, read_score_names,
@@ -151,6 +153,31 @@ def columns(shape: str, active: tuple[str, ...] = (), matched: bool = False) -> 
     ]
 
 
+def empty_help(db_path: str, project: str, projects: list) -> Text:
+    """What an empty project shows: how to get rows into it (only what exists)."""
+    db = shlex.quote(str(db_path))
+    flag = "" if project == "default" else f" --project {shlex.quote(project)}"
+    t = Text()
+    t.append(f"No traces in project {project!r} yet.\n\n", style="bold")
+    others = [p for p in projects if p.name != project and p.spans]
+    if others:
+        names = ", ".join(f"{p.name} ({p.traces:,} traces)" for p in others[:5])
+        t.append(f"This database has: {names}{' …' if len(others) > 5 else ''}. P switches project.\n\n")
+    t.append("Get some:\n")
+    steps = [
+        (f"bt-tui --db {db}{flag} import logs FILE.jsonl", "spans in Braintrust's row shape (one JSON object a line)"),
+        ("bt-tui demo", "or try the app on a demo database of support-bot traces"),
+        ("from bt_tui import init_logger", "or log from Python:"),
+        (f'init_logger(project="{project}", db="{db_path}").log(input="hi", output="hello")', ""),
+    ]
+    for cmd, why in steps:
+        if why:
+            t.append(f"  {why}\n", style="dim")
+        t.append(f"    {cmd}\n", style="bold cyan")
+    t.append("\nthen r reads the database again (R: every 2 seconds). ? lists every key.", style="dim")
+    return t
+
+
 class LogsTable(PagedTable):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="logs.down"),
@@ -210,6 +237,7 @@ class LogsScreen(BtScreen):
         yield FilterBar(self.suggester, placeholder="/ filter: scores.Factuality < 0.5 and tags includes 'vip'"
                                                     " · or words to search")
         yield Static("", id="status")
+        yield Static("", id="empty")
         yield LogsTable(columns(self.shape), markable=True, max_rows=MAX_ROWS, id="table")
         yield KeyBar()
 
@@ -261,9 +289,40 @@ class LogsScreen(BtScreen):
                 self.bar.find_hints(self.store, self.app.project, page.filter)
         self.bar.hide_error()
         self._update_status()
+        if first:
+            empty = not page.rows and page.filter.mode == "all"
+            if empty:
+                self._read_projects()
+            elif self.query_one("#empty").display:
+                self.query_one("#empty").display = False
+                self.table.display = True
         if self._focus_on_rows and first:
             self._focus_on_rows = False
             self.table.focus()
+
+    @dataclass
+    class ProjectsRead(Message):
+        """The database's projects (for the empty-project help)."""
+
+        projects: list
+
+    @work(thread=True, exclusive=True, group="projects")
+    def _read_projects(self) -> None:
+        try:
+            projects = list_projects(self.store)
+        except Exception:
+            projects = []
+        finally:
+            self.store.release_thread()
+        self.post_message(self.ProjectsRead(projects))
+
+    def on_logs_screen_projects_read(self, event: ProjectsRead) -> None:
+        if self.table.rows:
+            return  # rows came meanwhile
+        box = self.query_one("#empty", Static)
+        box.update(empty_help(self.app.db_path, self.app.project, event.projects))
+        box.display = True
+        self.table.display = False
 
     def on_paged_table_page_failed(self, event: PagedTable.PageFailed) -> None:
         if isinstance(event.error, QueryError):  # the caret under the column; the rows stay
