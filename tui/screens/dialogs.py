@@ -171,6 +171,9 @@ class MenuScreen(ModalScreen[Optional[str]]):
         self.dismiss(None)
 
 
+DESC_WIDTH = 24
+
+
 class HelpScreen(ModalScreen[None]):
     """Every key of the screen underneath, grouped: this screen's, then the app's."""
 
@@ -192,7 +195,8 @@ class HelpScreen(ModalScreen[None]):
         for title, rows in self.groups:
             text.append(title + "\n", style="bold underline")
             width = max((len(k) for k, _, _ in rows), default=4)
-            dwidth = max((len(d) for _, d, _ in rows), default=8)
+            # Descriptions line up, but a long one does not push every id off its line.
+            dwidth = min(DESC_WIDTH, max((len(d) for _, d, _ in rows), default=8))
             for keys, desc, bid in rows:
                 text.append(f"  {keys:<{width}}  ", style="bold")
                 text.append(f"{desc:<{dwidth}}")

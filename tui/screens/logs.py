@@ -567,7 +567,7 @@ class LogsScreen(BtScreen):
             Command("Edit expected of the current row", self.action_edit_expected, "JSON; $EDITOR when set"),
             Command("Toggle traces / spans", self.action_toggle_shape, "one row per trace or every span"),
             Command("Save filter as view", self.action_save_view, "name the current filter"),
-            Command("Batch action on selection", self.action_batch, "tags, export, and more"),
+            Command("Batch action on selection", self.action_batch, "add or remove a tag, export to JSONL"),
         ]
         return cmds + self.batch_commands()
 
