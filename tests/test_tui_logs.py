@@ -982,6 +982,16 @@ async def test_active_score_gets_a_column_and_score_names_are_recognisable(app, 
         assert cell(screen, first, "notes") == "#"
         assert cell(screen, second, "notes") == ""  # no tags, no comments
         assert cell(screen, third, "notes") == "✎"
+        # In the traces view a comment on any span of the trace counts.
+        child = next(sp for sp in sample_trace(by_id[second]["root_span_id"]) if sp["id"] != second)
+        store = open_store(demo_db)
+        try:
+            add_comment(store, "default", child["id"], "the tool call is wrong", "tester")
+        finally:
+            store.close()
+        await pilot.press("r")
+        await settle(pilot)
+        assert cell(screen, second, "notes") == "✎"
 
 
 async def test_80x24_is_first_class(app):

@@ -368,8 +368,9 @@ class LogsQuery:
 
 
 def summarise_traces(conn: sqlite3.Connection, pid: int, rows: list[Row]) -> None:
-    """Trace-level numbers for rows that stand for traces (their roots): span and error counts,
-    scores averaged over the trace's spans, tokens and cost summed when the root has none."""
+    """Trace-level numbers for rows that stand for traces (their roots): span, error and
+    comment counts, scores averaged over the trace's spans, tokens and cost summed when the
+    root has none."""
     ids = [r.root_span_id for r in rows]
     marks = ", ".join("?" for _ in ids)
     agg = {
@@ -388,9 +389,15 @@ def summarise_traces(conn: sqlite3.Connection, pid: int, rows: list[Row]) -> Non
         (pid, *ids),
     ):
         scores.setdefault(root, {})[name] = avg
+    comments = dict(conn.execute(
+        f"SELECT s.root_span_id, count(*) FROM spans s JOIN comments cm ON cm.span_rid = s.rid"
+        f" WHERE s.project_id = ? AND s.root_span_id IN ({marks}) GROUP BY 1",
+        (pid, *ids),
+    ))
     for r in rows:
         n, errs, tok, cost = agg.get(r.root_span_id, (1, int(r.has_error), None, None))
         r.spans, r.errors = n, errs
+        r.comments = comments.get(r.root_span_id, r.comments)
         if scores.get(r.root_span_id):
             r.scores = {**r.scores, **scores[r.root_span_id]}
         if "tokens" not in r.metrics and tok is not None:
