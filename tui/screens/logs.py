@@ -153,6 +153,11 @@ def columns(shape: str, active: tuple[str, ...] = (), matched: bool = False) -> 
     ]
 
 
+def _py(text: str) -> str:
+    """A Python string literal in double quotes."""
+    return orjson.dumps(text).decode()
+
+
 def empty_help(db_path: str, project: str, projects: list) -> Text:
     """What an empty project shows: how to get rows into it (only what exists)."""
     db = shlex.quote(str(db_path))
@@ -168,7 +173,7 @@ def empty_help(db_path: str, project: str, projects: list) -> Text:
         (f"bt-tui --db {db}{flag} import logs FILE.jsonl", "spans in Braintrust's row shape (one JSON object a line)"),
         ("bt-tui demo", "or try the app on a demo database of support-bot traces"),
         ("from bt_tui import init_logger", "or log from Python:"),
-        (f'init_logger(project="{project}", db="{db_path}").log(input="hi", output="hello")', ""),
+        (f'init_logger(project={_py(project)}, db={_py(str(db_path))}).log(input="hi", output="hello")', ""),
     ]
     for cmd, why in steps:
         if why:
