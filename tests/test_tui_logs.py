@@ -340,6 +340,7 @@ async def test_status_line_keeps_notes_whole_and_nothing_stale_at_80_columns(app
         assert "0 matching" in flat and "sort created ↓" in flat and "auto-refresh" in flat
         note = f"no score named 'correctness' in project 'default' (scores: {', '.join(scores)})"
         assert note in flat  # whole, every valid name
+        assert not any(c.key.startswith("score:") for c in screen.table.ordered_columns)  # no column for it
         # The note is under the status, not in its way.
         lines = status_text(app).splitlines()
         assert lines[0].startswith("traces · filter · 0 matching · sort created ↓")
@@ -348,6 +349,12 @@ async def test_status_line_keeps_notes_whole_and_nothing_stale_at_80_columns(app
         await wait_for(pilot, lambda: screen.query_one("#filter-error").display, "the error")
         assert "no score named" not in status_text(app)
         assert "no score named" not in screen_text(app)
+        # An auto-refresh of the applied filter's rows meanwhile keeps the error and hides the note.
+        reloads = screen.table._seq
+        await wait_for(pilot, lambda: screen.table._seq > reloads and not screen.table.fetching, "an auto-refresh")
+        await settle(pilot)
+        assert screen.query_one("#filter-error").display
+        assert "no score named" not in status_text(app)
         # escape puts back the applied filter: its note with it.
         await pilot.press("escape")
         assert "no score named 'correctness'" in status_text(app)

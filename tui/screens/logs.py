@@ -281,7 +281,8 @@ class LogsScreen(BtScreen):
         first = mode in ("replace", "last")
         if first:
             sort = [source.sort[len("scores."):]] if source.sort.startswith("scores.") else []
-            active = tuple(dict.fromkeys(sort + filter_scores(page.filter.node)))
+            known = {f[len("scores."):] for f in self.suggester.fields if f.startswith("scores.")}
+            active = tuple(n for n in dict.fromkeys(sort + filter_scores(page.filter.node)) if not known or n in known)
             shown = (source.selection.shape, active, page.matched)
             if shown != self._shown_columns:
                 self._shown_columns = shown
@@ -292,7 +293,8 @@ class LogsScreen(BtScreen):
             self.note = page.filter.note
             if page.filter.mode == "filter":
                 self.bar.find_hints(self.store, self.app.project, page.filter)
-        self.bar.hide_error()
+        if page.filter.text == self.bar.input.value:
+            self.bar.hide_error()  # rows for the text in the bar (not an auto-refresh under new, bad text)
         self._update_status()
         if first:
             empty = not page.rows and page.filter.mode == "all"
