@@ -76,7 +76,7 @@ def _detached(store: Store, info: TraceInfo) -> dict:
     in the trace), and one span of each parent cycle (the earliest; the rest of the cycle and
     whatever hangs below it is reached from there). One pass over the trace's span ids."""
     rows = store.conn.execute(
-        "SELECT span_id, parent_id FROM spans WHERE project_id = ? AND root_span_id = ? ORDER BY start_ts, rid",
+        "SELECT span_id, parent_id FROM spans WHERE project_id = ? AND root_span_id = ?",
         (info.project_id, info.root_span_id),
     ).fetchall()
     ids = {sid for sid, _ in rows}
@@ -106,8 +106,12 @@ def _detached(store: Store, info: TraceInfo) -> dict:
     if len(reached) == len(ids):
         return detached
     parent_of = dict(rows)
-    order = {sid: i for i, (sid, _) in enumerate(rows)}
-    for sid, _ in rows:  # in start order: what is left hangs on a cycle
+    left = [sid for sid, _ in rows if sid not in reached]  # on a cycle, or hanging below one
+    order = {sid: i for i, (sid,) in enumerate(store.conn.execute(
+        "SELECT span_id FROM spans WHERE project_id = ? AND root_span_id = ? AND span_id IN"
+        " (SELECT value FROM json_each(?)) ORDER BY start_ts, rid",
+        (info.project_id, info.root_span_id, orjson.dumps(left).decode())))}
+    for sid in sorted(left, key=lambda x: order.get(x, 0)):  # in start order
         if sid in reached:
             continue
         loop: list = []
