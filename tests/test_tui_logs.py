@@ -363,6 +363,15 @@ async def test_status_line_keeps_notes_whole_and_nothing_stale_at_80_columns(app
         assert "no score named" not in status_text(app)
         await pilot.press("j", "j")  # more pages, more rows: still no stale note
         assert "no score named" not in status_text(app)
+        # A long status wraps between its items, never inside one.
+        await pilot.press("s")
+        await pick(pilot, "Sort by", "scores.ContextRelevance")
+        await settle(pilot)
+        await pilot.press("A")
+        lines = status_text(app).rstrip("\n").splitlines()
+        assert len(lines) >= 2 and "sort scores.ContextRelevance ↓" in status_text(app)
+        for line in lines:
+            assert not line.startswith(("ms", "↓", "matching")) and not line.rstrip().endswith("·"), lines
 
 
 async def test_escape_clears_marks_then_filter(app):

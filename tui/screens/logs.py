@@ -130,7 +130,7 @@ def columns(shape: str, active: tuple[str, ...] = (), matched: bool = False) -> 
     way to them below 100 columns. ``matched``: a full-text search is on, and where it
     matched takes the input's place."""
     own = [Column(f"score:{n}", n, partial(_score_cell, n), max(5, min(len(n), 12)),
-                  narrow=((NARROW, max(5, min(len(n), 8))),)) for n in active[:2]]
+                  narrow=((NARROW, max(5, min(len(n), 10))),)) for n in active[:2]]
     room = sum(c.width for c in own)
     skip = tuple(active[:2])
     scores = Column("scores", "scores", lambda r, w: Text(fmt_scores(r.scores, w, skip)),
@@ -351,7 +351,16 @@ class LogsScreen(BtScreen):
         sort = f"sort {self.sort_key} {'↓' if self.desc else '↑'}"
         marks = " · all marked" if t.all_marked else f" · {len(t.marked)} marked" if t.marked else ""
         auto = " · auto-refresh" if t.auto_refresh else ""
-        line = Text(f"{what} · {self.mode_label} · {total} · {sort}{marks}{auto} · {self.last_ms:.0f} ms", style="dim")
+        items = [i for i in (what, self.mode_label, total, sort, marks[3:], auto[3:], f"{self.last_ms:.0f} ms") if i]
+        # A narrow line wraps between the items, never inside one ("4 / ms").
+        room = max(20, (self.size.width or self.app.size.width) - 2)
+        lines = [items[0]]
+        for item in items[1:]:
+            if len(lines[-1]) + 3 + len(item) > room:
+                lines.append(item)
+            else:
+                lines[-1] += " · " + item
+        line = Text("\n".join(lines), style="dim")
         if not t.rows and t.total == 0 and not t.fetching and self.filter_text.strip():
             line.append("\nnothing matches · press / to change the filter, escape clears it", style="yellow")
         if not self.bar.has_error:
