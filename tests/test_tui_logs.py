@@ -197,6 +197,40 @@ async def test_filter_bar_lists_completions_with_counts_and_right_accepts(app):
         assert screen.query_one("#filter-error").display is False
 
 
+async def test_filter_bar_completes_metadata_values_with_counts(app):
+    """After `metadata.model = '` the line under the bar lists the values the project has, with
+    how many spans have each; typing narrows them, tab takes the first (quote closed)."""
+    import collections
+
+    models = collections.Counter((r.get("metadata") or {}).get("model") for r in sample_rows())
+    models.pop(None)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_rows(pilot)
+        await wait_for(pilot, lambda: screen.suggester.fields, "completions loaded")
+        hint = screen.query_one("#filter-hint")
+        await pilot.press("slash")
+        await pilot.press(*"metadata.model = '")
+        await wait_for(pilot, lambda: hint.display and "gpt-4o (" in static_text(hint), "the values")
+        line = static_text(hint)
+        for model, n in models.items():
+            assert f"{model} ({n:,})" in line, (model, line)
+        assert line.index("gpt-4o (") < line.index("gpt-4-turbo (")  # most common first
+        await pilot.press(*"cl")
+        await wait_for(pilot, lambda: "gpt" not in static_text(hint), "the narrowed list")
+        assert f"claude-3-5-sonnet ({models['claude-3-5-sonnet']:,})" in static_text(hint)
+        await pilot.press("tab")
+        assert screen.query_one("#filter").value == "metadata.model = 'claude-3-5-sonnet'"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.filter_text == "metadata.model = 'claude-3-5-sonnet'" and screen.table.total > 0
+        # Double quotes, another key.
+        await pilot.press("slash", "end", "ctrl+u")
+        await pilot.press(*'metadata.channel == "')
+        await wait_for(pilot, lambda: hint.display and "slack (" in static_text(hint), "the channel values")
+        await pilot.press(*"we", "tab")
+        assert screen.query_one("#filter").value == 'metadata.channel == "web"'
+
+
 async def test_tab_completion_keeps_order_with_keys_typed_fast(app):
     """Keys arriving in one burst (SSH, tmux): tab completes before the keys behind it land."""
     from textual import events
@@ -226,6 +260,32 @@ async def test_plain_words_run_full_text_search(app):
         for root in shown:
             text = json.dumps(sample_trace(root), ensure_ascii=False).lower()
             assert "refund" in text and "please" in text, root
+
+
+async def test_full_text_search_shows_where_each_row_matched(app):
+    """While a search is on, the input column gives way to a snippet of the match (its field
+    named when it is not the input), the matched word highlighted; a filter brings the input
+    back."""
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_rows(pilot)
+        await type_filter(pilot, screen, "fasttext")
+        keys = [c.key for c in table_of(screen).ordered_columns]
+        assert "match" in keys and "input" not in keys
+        header = next(line for line in screen_text(app).splitlines() if " time " in line)
+        assert " match " in header
+        for rid in table_ids(screen)[:10]:
+            value = table_of(screen).get_cell(rid, "match")
+            assert value.plain.startswith("meta: ")
+            hit = [value.plain[sp.start:sp.end] for sp in value.spans if "reverse" in str(sp.style)]
+            assert hit and hit[0].lower().startswith("fasttext"), value.plain
+        assert "fasttex" in screen_text(app)
+        await type_filter(pilot, screen, "refund")
+        for rid in table_ids(screen)[:10]:
+            value = table_of(screen).get_cell(rid, "match")
+            assert "refund" in value.plain.lower()
+        await type_filter(pilot, screen, FACT_FILTER)
+        keys = [c.key for c in table_of(screen).ordered_columns]
+        assert "input" in keys and "match" not in keys
 
 
 async def test_bad_expression_shows_error_with_caret_and_keeps_rows(app):
@@ -263,6 +323,55 @@ async def test_unbalanced_or_unknown_expressions_are_errors_not_searches(app):
             assert message in static_text(err), text
             assert screen.filter_text == ""
             await pilot.press("escape")
+
+
+async def test_status_line_keeps_notes_whole_and_nothing_stale_at_80_columns(app):
+    """A note on the filter (a score name that does not exist) is shown whole, on its own
+    line, under the count and the sort; a new error in the bar hides it; at 80 columns the
+    sort and the auto-refresh mark stay visible."""
+    scores = sorted({k for r in sample_rows() for k in (r.get("scores") or {})})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await wait_rows(pilot)
+        await pilot.press("R")
+        await type_filter(pilot, screen, "scores.correctness > 0.5")
+        await wait_for(pilot, lambda: "no score named" in status_text(app), "the note")
+        shown = screen_text(app)
+        flat = " ".join(shown.split())
+        assert "0 matching" in flat and "sort created ↓" in flat and "auto-refresh" in flat
+        note = f"no score named 'correctness' in project 'default' (scores: {', '.join(scores)})"
+        assert note in flat  # whole, every valid name
+        assert not any(c.key.startswith("score:") for c in screen.table.ordered_columns)  # no column for it
+        # The note is under the status, not in its way.
+        lines = status_text(app).splitlines()
+        assert lines[0].startswith("traces · filter · 0 matching · sort created ↓")
+        # A bad filter typed next: its error shows, and the old note goes.
+        await type_filter(pilot, screen, "scores.x >")
+        await wait_for(pilot, lambda: screen.query_one("#filter-error").display, "the error")
+        assert "no score named" not in status_text(app)
+        assert "no score named" not in screen_text(app)
+        # An auto-refresh of the applied filter's rows meanwhile keeps the error and hides the note.
+        reloads = screen.table._seq
+        await wait_for(pilot, lambda: screen.table._seq > reloads and not screen.table.fetching, "an auto-refresh")
+        await settle(pilot)
+        assert screen.query_one("#filter-error").display
+        assert "no score named" not in status_text(app)
+        # escape puts back the applied filter: its note with it.
+        await pilot.press("escape")
+        assert "no score named 'correctness'" in status_text(app)
+        # A new filter: no note from the old one.
+        await type_filter(pilot, screen, FACT_FILTER)
+        assert "no score named" not in status_text(app)
+        await pilot.press("j", "j")  # more pages, more rows: still no stale note
+        assert "no score named" not in status_text(app)
+        # A long status wraps between its items, never inside one.
+        await pilot.press("s")
+        await pick(pilot, "Sort by", "scores.ContextRelevance")
+        await settle(pilot)
+        await pilot.press("A")
+        lines = status_text(app).rstrip("\n").splitlines()
+        assert len(lines) >= 2 and "sort scores.ContextRelevance ↓" in status_text(app)
+        for line in lines:
+            assert not line.startswith(("ms", "↓", "matching")) and not line.rstrip().endswith("·"), lines
 
 
 async def test_escape_clears_marks_then_filter(app):
@@ -522,7 +631,7 @@ async def test_batch_add_and_remove_tag(app, demo_db):
         await pick(pilot, "Batch action", "tag")
         await answer_prompt(pilot, "needs-review")
         await settle(pilot)
-        await wait_for(pilot, lambda: any("tagged 2 marked" in n and "(2 changed)" in n for n in notifications(app)),
+        await wait_for(pilot, lambda: "tagged 2 marked traces with 'needs-review'" in notifications(app),
                        "the tag notification")
         await wait_for(pilot, lambda: "needs-review" in screen.table.rows[0].tags, "the row to show its new tag")
         assert "needs-review" in screen.table.rows[1].tags and "needs-review" not in screen.table.rows[2].tags
@@ -546,6 +655,58 @@ async def test_batch_add_and_remove_tag(app, demo_db):
         entry = audit_log(store, ids[1])[0]
         assert entry["field"] == "tags" and entry["author"] == "tester"
         assert get_span(store, "default", ids[2])["tags"] == by_id[ids[2]]["tags"]
+    finally:
+        store.close()
+
+
+async def test_batch_tag_all_matching_traces_says_traces(app, demo_db, monkeypatch):
+    """In the traces view "all matching" is traces: the selection goes to the store in the
+    traces shape and the toast counts traces; in the spans view it counts spans."""
+    matching = traces_where(low_factuality)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_rows(pilot)
+        await type_filter(pilot, screen, FACT_FILTER)
+        sent = []
+        import tui.actions as actions_mod
+
+        real = actions_mod.retag_selection
+
+        def spy(store, sel, **kw):
+            sent.append(sel)
+            return real(store, sel, **kw)
+
+        monkeypatch.setattr(actions_mod, "retag_selection", spy)
+        await pilot.press("A", "b")
+        await wait_for(pilot, lambda: isinstance(app.screen, MenuScreen), "the batch menu")
+        assert f"all matching traces ({len(matching)})" in app.screen.title_text
+        await pick(pilot, "Batch action", "tag")
+        await answer_prompt(pilot, "triaged")
+        await wait_for(pilot, lambda: f"tagged {len(matching)} traces with 'triaged'" in notifications(app),
+                       "the toast in traces")
+        assert sent[-1].shape == "traces" and sent[-1].ids is None and sent[-1].filter == FACT_FILTER
+        # Marked rows in the traces view: the traces shape with their ids.
+        await settle(pilot)
+        await pilot.press("escape", "g", "space", "b")
+        await pick(pilot, "Batch action", "untag")
+        await answer_prompt(pilot, "triaged")
+        await wait_for(pilot, lambda: "untagged 1 marked trace ('triaged')" in notifications(app),
+                       "the untag toast")
+        assert sent[-1].shape == "traces" and sent[-1].ids == (matching[0]["id"],)
+        # The spans view counts spans.
+        await settle(pilot)
+        await pilot.press("escape", "T")
+        await settle(pilot)
+        n_spans = screen.table.total
+        await pilot.press("A", "b")
+        await pick(pilot, "Batch action", "tag")
+        await answer_prompt(pilot, "low-fact")
+        await wait_for(pilot, lambda: f"tagged {n_spans} spans with 'low-fact'" in notifications(app),
+                       "the toast in spans")
+        assert sent[-1].shape == "spans"
+    store = open_store(demo_db)
+    try:
+        for r in matching:
+            assert "triaged" in get_span(store, "default", r["id"])["tags"] or r["id"] == matching[0]["id"]
     finally:
         store.close()
 
@@ -777,6 +938,124 @@ async def test_narrow_terminal_keeps_time_input_output(app):
         first = sample_roots()[0]
         assert fmt_time(first["created"])[:11] in text
         assert first["input"]["message"].split()[0] in text  # an input preview is visible
+
+
+async def test_active_score_gets_a_column_and_score_names_are_recognisable(app, demo_db):
+    names = sorted({k for r in sample_rows() for k in (r.get("scores") or {})})
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_rows(pilot)
+
+        def keys() -> list[str]:
+            return [c.key for c in table_of(screen).ordered_columns]
+
+        def check_names(row_id: str, skip: str = "") -> None:
+            text = cell(screen, row_id, "scores").replace(" …", "")
+            parts = text.split()
+            for name in parts[0::2]:  # "Name .90 Other 1"
+                assert name != skip, (skip, text)
+                full = [n for n in names if n == name]
+                prefixed = [n for n in names if n.startswith(name)]
+                assert full or (len(name) >= 6 and len(prefixed) == 1), f"{name!r} is cryptic in {text!r}"
+
+        assert not any(k.startswith("score:") for k in keys())
+        for rid in table_ids(screen):
+            check_names(rid)
+        # Sorting by a score: it has a column of its own, named in full, next to the previews.
+        await pilot.press("s")
+        await pick(pilot, "Sort by", "scores.Factuality")
+        await settle(pilot)
+        assert "score:Factuality" in keys()
+        header = next(line for line in screen_text(app).splitlines() if " time " in line)
+        assert "Factuality" in header
+        top = screen.table.rows[0]
+        assert cell(screen, top.id, "score:Factuality").strip() == f"{top.scores['Factuality']:.2f}"
+        check_names(top.id, skip="Factuality")
+        assert "Fact" not in cell(screen, top.id, "scores")
+        # Filtering on another score: that one gets the column.
+        await type_filter(pilot, screen, "scores.Relevance < 0.5")
+        await pilot.press("s")
+        await pick(pilot, "Sort by", "created")
+        await settle(pilot)
+        assert "score:Relevance" in keys() and "score:Factuality" not in keys()
+        row = screen.table.rows[0]
+        assert float(cell(screen, row.id, "score:Relevance")) == pytest.approx(row.scores["Relevance"], abs=0.005)
+        # Rows with comments or tags carry a mark.
+        await pilot.press("escape")
+        await settle(pilot)
+        first, second, third = table_ids(screen)[:3]
+        by_id = {r["id"]: r for r in sample_roots()}
+        assert by_id[first]["tags"] and cell(screen, first, "notes") == "#"
+        store = open_store(demo_db)
+        try:
+            from store.feedback import add_comment, retag
+
+            retag(store, "default", [second], remove=by_id[second]["tags"], author="tester")
+            add_comment(store, "default", third, "looked at it", "tester")
+        finally:
+            store.close()
+        await pilot.press("r")
+        await settle(pilot)
+        assert cell(screen, first, "notes") == "#"
+        assert cell(screen, second, "notes") == ""  # no tags, no comments
+        assert cell(screen, third, "notes") == "✎"
+        # In the traces view a comment on any span of the trace counts.
+        child = next(sp for sp in sample_trace(by_id[second]["root_span_id"]) if sp["id"] != second)
+        store = open_store(demo_db)
+        try:
+            add_comment(store, "default", child["id"], "the tool call is wrong", "tester")
+        finally:
+            store.close()
+        await pilot.press("r")
+        await settle(pilot)
+        assert cell(screen, second, "notes") == "✎"
+
+
+async def test_80x24_is_first_class(app):
+    """At 80x24: previews of 15 characters at least, durations whole, `q Quit` in the key bar;
+    on the trace screen every tab is visible and reachable, the tree's durations whole."""
+    from tui.format import fmt_duration
+
+    roots = sample_roots()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await wait_rows(pilot)
+        widths = {c.key: c.width for c in table_of(screen).ordered_columns}
+        assert widths["input"] >= 15 and widths["output"] >= 15
+        text = screen_text(app)
+        lines = text.splitlines()
+        assert "q Quit" in lines[-1] and "? Help" in lines[-1]
+        for r in roots[:10]:
+            line = next(line for line in lines if fmt_time(r["created"])[:11] in line)
+            assert f" {fmt_duration(r['metrics']['end'] - r['metrics']['start'])} " in line, line
+        assert " ".join(roots[0]["input"]["message"].split())[:14] in text  # "Hello, My paym"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TraceScreen) and app.screen.span is not None, "a trace")
+        await settle(pilot)
+        trace = app.screen
+        lines = screen_text(app).splitlines()
+        assert "esc Back" in lines[-1]
+        tab_row = next(line for line in lines if " In " in line or "Input" in line)
+        for label in ("In", "Out", "Exp", "Meta", "Metr", "Scores", "Cmts"):
+            assert f" {label} " in tab_row + " ", (label, tab_row)
+        root_line = next(line for line in lines if "support_req" in line)
+        dur = fmt_duration(roots[0]["metrics"]["end"] - roots[0]["metrics"]["start"])
+        assert f" {dur} " in root_line, root_line
+        for sp in FIRST_TRACE_SPANS():
+            name = sp["span_attributes"]["name"]
+            line = next((line for line in lines if name[:10] in line.split("│")[0]), None)
+            if line is not None:
+                d = fmt_duration(sp["metrics"]["end"] - sp["metrics"]["start"])
+                assert f" {d} " in line, (d, line)
+        await pilot.press("6")
+        await settle(pilot)
+        assert "Factuality" in screen_text(app)
+        await pilot.press("7")
+        await settle(pilot)
+        assert "no comments yet" in screen_text(app)
+        assert trace.detail.tab == "comments"
+
+
+def FIRST_TRACE_SPANS() -> list[dict]:
+    return sample_trace(sample_roots()[0]["root_span_id"])
 
 
 # --- big databases: paging ---------------------------------------------------------------------------

@@ -71,3 +71,32 @@ def test_logs_screen(snap_compare, snap_app, size):
 def test_trace_screen(snap_compare, snap_app, size):
     """The newest trace: the span tree with its waterfall bars, and the root span's Input tab."""
     assert snap_compare(snap_app, terminal_size=size, run_before=trace_ready)
+
+
+async def search_ready(pilot) -> None:
+    await logs_ready(pilot)
+    await pilot.press("slash")
+    pilot.app.screen.query_one("#filter").value = "refund"
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: pilot.app.screen.filter_text == "refund", "the search")
+    await settle(pilot)
+
+
+def test_logs_search_80x24(snap_compare, snap_app):
+    """A full-text search at 80x24: where each trace matched in place of the input."""
+    assert snap_compare(snap_app, terminal_size=(80, 24), run_before=search_ready)
+
+
+def test_empty_database_80x24(snap_compare, tmp_path, monkeypatch, tui_env):
+    """An empty database says how to start."""
+    from store import Store
+
+    monkeypatch.chdir(tmp_path)
+    Store(tmp_path / "empty.db").close()
+
+    async def ready(pilot) -> None:
+        await wait_for(pilot, lambda: pilot.app.screen.query("#empty") and pilot.app.screen.query_one("#empty").display,
+                       "the empty-state help")
+        await settle(pilot)
+
+    assert snap_compare(make_app("empty.db"), terminal_size=(80, 24), run_before=ready)

@@ -117,13 +117,22 @@ def test_real_binary_in_tmux(tmux, demo_db, tmp_path, tui_env):
     text = tmux.wait_for(lambda s: f"trace {first_low['root_span_id']}" in s and " spans" in s, "the trace screen")
     assert "support_request" in text
 
-    # o pages the shown value (the root's input) through $PAGER in the real terminal.
-    tmux.keys("o")
-    deadline = time.monotonic() + WAIT
-    while not (paged.exists() and paged.stat().st_size) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert json.loads(paged.read_text(encoding="utf-8")) == first_low["input"]
-    tmux.wait_for(lambda s: f"trace {first_low['root_span_id']}" in s, "the trace screen after the pager")
+    # o pages the shown value (the root's input) through $PAGER in the real terminal, as text;
+    # O as raw JSON.
+    def page(key: str) -> str:
+        if paged.exists():
+            paged.unlink()
+        tmux.keys(key)
+        deadline = time.monotonic() + WAIT
+        while not (paged.exists() and paged.stat().st_size) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        tmux.wait_for(lambda s: f"trace {first_low['root_span_id']}" in s, "the trace screen after the pager")
+        return paged.read_text(encoding="utf-8")
+
+    as_text = page("o")
+    assert as_text.startswith("message:\n") and "\\n" not in as_text  # text with its line breaks, no escapes
+    assert all("  " + line in as_text for line in first_low["input"]["message"].splitlines() if line)
+    assert json.loads(page("O")) == first_low["input"]
 
     # escape goes back to the (still filtered) Logs screen.
     tmux.keys("Escape")

@@ -354,7 +354,9 @@ async def test_y_copies_span_and_trace_as_json_and_markdown(app, monkeypatch):
             await pilot.press(str(n))
             await wait_for(pilot, lambda: len(copied) == n, f"copy #{n}")
             assert app.screen is screen
-        assert sum("copied" in msg for msg in notifications(app)) == 4
+        await wait_for(pilot, lambda: sum("copied" in msg for msg in notifications(app)) == 4, "four notices")
+        await settle(pilot)
+        assert sum("copied" in msg for msg in notifications(app)) == 4  # one each
     span_json, span_md, trace_json, trace_md = copied
     assert json.loads(span_json) == llm
     assert span_md.startswith("### chat_completion (llm)")
@@ -395,19 +397,37 @@ async def test_o_opens_value_in_pager(app, pager, monkeypatch):
         await pilot.press("n", "n", "n", "n")
         llm = FIRST_TRACE[-1]
         await wait_detail(pilot, screen, llm["span_id"])
+        # o: the value as text (strings with their line breaks, a chat as a conversation).
         await pilot.press("1", "o")
         await wait_for(pilot, lambda: pager.exists(), "the pager to run")
         assert suspended == [True]
-        assert json.loads(pager.read_text(encoding="utf-8")) == llm["input"]
-        assert pager.read_text(encoding="utf-8") == orjson.dumps(llm["input"], option=orjson.OPT_INDENT_2).decode()
+        paged = pager.read_text(encoding="utf-8")
+        assert "\\n" not in paged and '\\"' not in paged  # no JSON escapes
+        for m in llm["input"]:
+            if isinstance(m.get("content"), str):
+                assert m["content"] in paged  # whole, line breaks and all
+        assert f"── {llm['input'][0]['role']}" in paged
         tmp = Path(Path(str(pager) + ".name").read_text(encoding="utf-8"))
         assert not tmp.exists()  # the temp file is cleaned up
-        # The output tab of the root: a different value.
+        # O: the raw JSON, exactly.
+        pager.unlink()
+        await pilot.press("O")
+        await wait_for(pilot, lambda: pager.exists(), "the pager (raw JSON)")
+        assert json.loads(pager.read_text(encoding="utf-8")) == llm["input"]
+        assert pager.read_text(encoding="utf-8") == orjson.dumps(llm["input"], option=orjson.OPT_INDENT_2).decode()
+        assert suspended == [True, True]
+        # The output tab of the root: a different value (an object: its fields, as text).
         pager.unlink()
         await pilot.press("p", "p", "p", "p", "2")
         await wait_detail(pilot, screen, FIRST["span_id"])
         await pilot.press("o")
         await wait_for(pilot, lambda: pager.exists(), "the pager to run again")
+        paged = pager.read_text(encoding="utf-8")
+        assert paged.startswith("answer:\n") and FIRST["output"]["answer"].split("\n")[0] in paged
+        assert "  " + FIRST["output"]["answer"].split("\n")[-1] in paged  # its lines, indented under the key
+        pager.unlink()
+        await pilot.press("O")
+        await wait_for(pilot, lambda: pager.exists(), "the pager (raw JSON) again")
         assert json.loads(pager.read_text(encoding="utf-8")) == FIRST["output"]
         assert app.screen is screen and app.is_running
 
@@ -495,7 +515,7 @@ async def test_error_leads_the_output_tab_metrics_read_as_times_and_q_goes_back(
         error_text = failed["error"] if isinstance(failed["error"], str) else json.dumps(failed["error"])
         assert error_text.split()[0] in out
         metrics = tab_text(screen, "metrics")
-        start, end = failed["metrics"]["start"], failed["metrics"]["end"]
+        start = failed["metrics"]["start"]
         assert metrics.startswith("duration") and "UTC" in metrics and f"({start})" in metrics
         await pilot.press("q")  # on a detail screen q goes back, it does not quit
         await settle(pilot)
@@ -538,3 +558,136 @@ async def test_store_errors_become_notices_and_a_missing_trace_says_so(app, monk
         assert "press escape to go back" in status()
         await pilot.press("escape")
         assert isinstance(app.screen, LogsScreen)
+
+
+# --- orphans and cycles ------------------------------------------------------------------------------
+
+
+async def test_orphan_and_cycle_spans_show_under_the_root_marked(tmp_path, tui_env):
+    from test_traces_tree import span as tspan
+
+    path = tmp_path / "odd.db"
+    store = Store(path)
+    try:
+        log_spans(store, "default", [tspan("R", None, 0, "root"), tspan("C", "R", 1, "child"),
+                                     tspan("O", "gone", 2, "lost child"), tspan("A", "B", 3, "loop a"),
+                                     tspan("B", "A", 4, "loop b")])
+    finally:
+        store.close()
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_rows(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TraceScreen) and app.screen.span is not None, "the trace")
+        screen = app.screen
+        await settle(pilot)
+        tree = tree_of(screen)
+        root = tree.root.children[0]
+        assert node_name(root) == "root"
+        under = {node_name(c): str(c.label) for c in root.children}
+        assert list(under) == ["child", "lost child", "loop a"]
+        assert "parent missing" in under["lost child"] and "parent missing" not in under["child"]
+        assert "parent cycle" in under["loop a"]
+        text = screen_text(app)
+        assert "lost child" in text and "loop a" in text
+        # n walks into the cycle once, and on to its end: nothing loops.
+        await pilot.press("n", "n", "n", "n")
+        await settle(pilot)
+        assert node_name(tree.cursor_node) == "loop b"
+        await pilot.press("n")
+        await settle(pilot)
+        assert node_name(tree.cursor_node) == "loop b"
+        # find reaches a span inside the cycle.
+        await pilot.press("p", "p", "p")
+        await pilot.press("f")
+        await paste(pilot, "loop b")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert node_name(tree.cursor_node) == "loop b"
+
+
+# --- reading the detail ---------------------------------------------------------------------------------
+
+
+async def test_one_tab_key_reaches_the_detail_and_it_scrolls(app):
+    """From the tree, one `tab` puts the focus in the value (the tab strip is for 1-7 and [ ]);
+    the value scrolls with the arrow keys."""
+    llm = FIRST_TRACE[-1]
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_trace(pilot)
+        await pilot.press("n", "n", "n", "n")
+        await wait_detail(pilot, screen, llm["span_id"])
+        await settle(pilot)
+        value = screen.query_one("#s-value")
+        assert value.max_scroll_y > 0  # the chat is longer than the pane
+        await pilot.press("tab")
+        assert app.focused is value
+        for n in (1, 2, 3):  # (keys a moment apart: Textual scrolls from where the last scroll ended)
+            await pilot.press("down")
+            await wait_for(pilot, lambda: value.scroll_y >= n, f"the value to scroll down {n}")
+        await pilot.press("shift+tab")
+        assert app.focused is tree_of(screen)
+
+
+async def test_g_and_G_go_to_the_root_and_the_last_span(app):
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_trace(pilot)
+        await pilot.press("G")
+        await settle(pilot)
+        assert current_span_id(screen) == FIRST_TRACE[-1]["span_id"]
+        await wait_detail(pilot, screen, FIRST_TRACE[-1]["span_id"])
+        await pilot.press("g")
+        await settle(pilot)
+        assert current_span_id(screen) == FIRST["span_id"]
+        await wait_detail(pilot, screen, FIRST["span_id"])
+
+
+async def test_long_strings_in_the_json_view_are_shown_whole(app):
+    """search_kb's output (a list of objects) is a JSON tree: its long snippets wrap onto
+    lines of their own instead of being cut at the pane's edge."""
+    search = FIRST_TRACE[2]
+    assert search["span_attributes"]["name"] == "search_kb"
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_trace(pilot)
+        await pilot.press("n", "n", "2")
+        await wait_detail(pilot, screen, search["span_id"])
+        await settle(pilot)
+        assert screen.query_one("#j-value").display
+        x = tree_of(screen).outer_size.width
+        pane = " ".join(line[x:] for line in screen_text(app).splitlines())
+        for ch in '│├└▼▶▽▷"':
+            pane = pane.replace(ch, " ")
+        first = search["output"][0]["snippet"]
+        assert " ".join(first.split()) in " ".join(pane.split())  # on screen, whole
+
+
+async def test_find_opens_the_tab_that_holds_the_match(app):
+    classify = FIRST_TRACE[1]
+    assert classify["span_attributes"]["name"] == "classify_intent"
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_trace(pilot)
+        tabs = screen.query_one("#detail")
+        for text, span, tab in (("fasttext-intent", classify, "metadata"),      # in its metadata only
+                                ("billing_dispute", classify, "output"),        # in its output
+                                ("new card ending in", FIRST_TRACE[-1], "output")):
+            await pilot.press("f")
+            await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the find prompt")
+            await paste(pilot, text)
+            await pilot.press("enter")
+            await settle(pilot)
+            if current_span_id(screen) != span["span_id"]:  # another span matched first: step to it
+                for _ in range(len(screen.matches)):
+                    await pilot.press("n")
+                    await settle(pilot)
+                    if current_span_id(screen) == span["span_id"]:
+                        break
+            assert current_span_id(screen) == span["span_id"], text
+            await wait_detail(pilot, screen, span["span_id"])
+            assert tabs.active == tab and screen.detail.tab == tab, text
+            await pilot.press("escape")  # end the find
+        # A match in the input: back to the Input tab.
+        await pilot.press("f")
+        await paste(pilot, "Double charge")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.detail.tab == "input"

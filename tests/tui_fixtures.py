@@ -84,12 +84,17 @@ def quick_pilot(monkeypatch) -> None:
 
 @pytest.fixture
 def tui_env(tmp_path: Path, monkeypatch) -> Path:
-    """A temp config file (never the user's), a fixed author, no inherited db/project."""
+    """A temp config file (never the user's), a fixed author, no inherited db/project,
+    clipboard command or editor, a temp cache directory."""
     cfg = tmp_path / "config" / "bt-tui.json"
     monkeypatch.setenv("BT_TUI_CONFIG", str(cfg))
     monkeypatch.setenv("BT_TUI_AUTHOR", "tester")
     monkeypatch.delenv("BT_TUI_DB", raising=False)
     monkeypatch.delenv("BT_TUI_PROJECT", raising=False)
+    monkeypatch.delenv("BT_TUI_CLIPBOARD", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # copies are saved here, not in ~
     return cfg
 
 

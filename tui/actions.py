@@ -4,11 +4,11 @@ worker thread, and tells the screen how it went with ``WriteDone`` / ``WorkFaile
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
 import tempfile
-from dataclasses import replace
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
@@ -16,12 +16,17 @@ from typing import Any, Callable, Optional
 
 import orjson
 
-from store.selection import Selection, export_selection, retag_selection
+from store.selection import Selection, count_selection, export_selection, retag_selection
 from store.audit import default_author
-from store.feedback import add_comment, set_tags
-from tui.messages import WorkFailed, WriteDone
+from store.export import get_span
+from store.feedback import add_comment, apply_feedback, retag
+from store.models import FeedbackIn
+from store.query.hints import completions
+from tui import clipboard
+from tui.format import value_text
+from tui.messages import ExpectedRead, ScoreNamesRead, WorkFailed, WriteDone
 from tui.registry import BatchAction
-from tui.screens.dialogs import LastTokenSuggester, PromptScreen
+from tui.screens.dialogs import LastTokenSuggester, MenuScreen, PromptScreen, TextEditScreen
 
 
 def write_in_thread(screen, message: str, write: Callable[..., Any], *args: Any, changed: bool = True,
@@ -34,7 +39,7 @@ def write_in_thread(screen, message: str, write: Callable[..., Any], *args: Any,
         try:
             result = write(store, *args, **kwargs)
         except Exception as exc:
-            screen.post_message(WorkFailed(f"{failed}: {exc}"))
+            screen.post_message(WorkFailed(f"{failed}: {exc}" if failed else str(exc)))
             return
         finally:
             store.release_thread()
@@ -52,24 +57,225 @@ def ask_comment(screen, project: str, row_id: str, title: str, message: str, pla
 
 
 def ask_tags(screen, project: str, row_id: str, tags: list[str], known: list[str], title: str, hint: str = "") -> None:
-    """Edit a row's tags (comma-separated; completion from ``known``)."""
-    def done(text: Optional[str]) -> None:
-        if text is not None:
-            write_in_thread(screen, "tags saved", set_tags, project, row_id, [t.strip() for t in text.split(",")],
-                            default_author())
+    """Edit a row's tags (comma-separated; completion from ``known``). What is saved is the
+    change against the tags shown (added, removed), so a tag written meanwhile (another
+    reviewer, `bt-tui feedback --tag`) stays."""
+    shown = [t.strip() for t in tags if t.strip()]
 
-    screen.app.push_screen(PromptScreen(title, value=", ".join(tags), hint=hint, suggester=LastTokenSuggester(known)),
+    def done(text: Optional[str]) -> None:
+        if text is None:
+            return
+        wanted = list(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+        add = [t for t in wanted if t not in shown]
+        remove = [t for t in shown if t not in wanted]
+        if not add and not remove:
+            screen.notify("tags unchanged")
+            return
+        write_in_thread(screen, "tags saved", retag, project, [row_id], add=add, remove=remove,
+                        author=default_author())
+
+    screen.app.push_screen(PromptScreen(title, value=", ".join(shown), hint=hint, suggester=LastTokenSuggester(known)),
                            done)
 
 
-def open_in_pager(screen, value: Any) -> None:
-    """``value`` (text, else indented JSON) in ``$PAGER`` (else ``$EDITOR -R``, else less),
-    from a read-only temp file, with the app suspended meanwhile."""
-    text = value if isinstance(value, str) else orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+# -- expected and scores (store.feedback.apply_feedback, audited with the acting author)
+
+
+def json_error(text: str) -> Optional[tuple[str, int, int]]:
+    """(what is wrong, line, column) when ``text`` is not one JSON value, else None."""
+    if not text.strip():
+        return "empty: write null to clear it", 1, 1
+    try:
+        json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON: {exc.msg.lower()} at line {exc.lineno}, column {exc.colno}", exc.lineno, exc.colno
+    except ValueError as exc:
+        return f"not valid JSON: {exc}", 1, 1
+    return None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def read_expected(screen, project: str, row_id: str, title: str) -> None:
+    """Read the row's expected now (in a worker); ``ExpectedRead`` opens the editor."""
+    store = screen.store
+
+    def run() -> None:
+        try:
+            span = get_span(store, project, row_id)
+        except Exception as exc:
+            screen.post_message(WorkFailed(f"could not read the row: {exc}"))
+            return
+        finally:
+            store.release_thread()
+        screen.post_message(ExpectedRead(project, row_id, title, span.get("expected")))
+
+    screen.run_worker(run, thread=True, group="read-expected")
+
+
+def edit_expected(screen, event: ExpectedRead) -> None:
+    """Edit expected as JSON: in ``$EDITOR`` when set, else a dialog. Saved only when valid,
+    and only if nobody changed it since it was read."""
+    original = event.value
+    text = orjson.dumps(original, option=orjson.OPT_INDENT_2).decode() + "\n"
+
+    def save(new_text: str) -> None:
+        value = json.loads(new_text)
+        if value == original:
+            screen.notify("expected unchanged")
+            return
+        write_in_thread(screen, "expected saved", _save_expected, event.project, event.row_id, original, value,
+                        new_text, default_author(), failed="")
+
+    if os.environ.get("EDITOR"):
+        _edit_in_editor(screen, event.title, text, save)
+        return
+
+    def done(new_text: Optional[str]) -> None:
+        if new_text is not None:
+            save(new_text)
+
+    screen.app.push_screen(TextEditScreen(event.title, text, validate=json_error,
+                                          hint="JSON · ctrl+s saves · escape cancels"), done)
+
+
+def _edit_in_editor(screen, title: str, text: str, save: Callable[[str], None]) -> None:
+    """``$EDITOR`` on a temp file. Bad JSON: say where, then edit again (on what was typed)
+    or leave it (the file stays, its path said): nothing typed is lost."""
+    fd, path = tempfile.mkstemp(prefix="bt-tui-expected-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    cmd = shlex.split(os.environ["EDITOR"])
+
+    def run() -> None:
+        try:
+            with screen.app.suspend():
+                subprocess.run(cmd + [path], check=False)
+            with open(path, encoding="utf-8") as f:
+                new_text = f.read()
+        except Exception as exc:
+            screen.notify(f"could not run {cmd[0]}: {exc} (the text is in {path})", severity="error")
+            return
+        found = json_error(new_text)
+        if found is None:
+            os.unlink(path)
+            save(new_text)
+            return
+
+        def picked(key: Optional[str]) -> None:
+            if key == "again":
+                run()
+            else:
+                screen.notify(f"expected not saved; what you typed is in {path}", severity="warning")
+
+        screen.app.push_screen(MenuScreen(f"{title}: {found[0]}", [
+            ("again", "Edit it again (what you typed is kept)"),
+            ("leave", f"Leave it unsaved (kept in {path})"),
+        ]), picked)
+
+    run()
+
+
+class ExpectedChanged(Exception):
+    """Expected was changed by someone else since the editor read it."""
+
+
+def _save_expected(store, project: str, row_id: str, original: Any, value: Any, text: str, author: str) -> None:
+    current = get_span(store, project, row_id).get("expected")
+    if current != original:
+        path = _keep(text, f"expected-{row_id}")
+        raise ExpectedChanged(f"expected of {row_id} changed since you opened it: not saved; reload to see it"
+                              f" (your text is in {path})")
+    apply_feedback(store, project, row_id, FeedbackIn(expected=value, has_expected=True, author=author))
+
+
+def _keep(text: str, name: str) -> str:
+    """Save a text the user typed but could not save (the cache directory)."""
+    folder = clipboard.clip_file().parent
+    path = folder / f"{''.join(c if c.isalnum() or c in '-_.' else '_' for c in name)}.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    return str(path)
+
+
+def parse_scores(text: str) -> dict:
+    """``name=value[, name=value...]``: a value is a number in [0, 1] (or N%), or null to
+    clear. Raises ``ValueError`` saying what is wrong."""
+    out: dict = {}
+    for part in [p for p in text.split(",") if p.strip()] or [""]:
+        name, eq, raw = part.partition("=")
+        name, raw = name.strip(), raw.strip()
+        if not eq or not name or not raw:
+            raise ValueError("write name=value, e.g. accuracy=0.8 (several: a=1, b=0.5)")
+        if raw.lower() == "null":
+            out[name] = None
+            continue
+        try:
+            value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+        except ValueError:
+            raise ValueError(f"{name}: a score is a number in [0, 1] (or a percentage), got {raw!r}") from None
+        if not (0 <= value <= 1):
+            raise ValueError(f"{name}: a score is a number in [0, 1], got {raw}")
+        out[name] = value
+    return out
+
+
+def _score_error(text: str) -> Optional[str]:
+    try:
+        parse_scores(text)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def read_score_names(screen, project: str, row_id: str, title: str) -> None:
+    """The project's score names (in a worker); ``ScoreNamesRead`` opens the prompt."""
+    store = screen.store
+
+    def run() -> None:
+        try:
+            names = [n for n, _ in completions(store, project).score_names]
+        except Exception:
+            names = []  # completion is a convenience
+        finally:
+            store.release_thread()
+        screen.post_message(ScoreNamesRead(project, row_id, title, names))
+
+    screen.run_worker(run, thread=True, group="read-scores")
+
+
+def ask_score(screen, event: ScoreNamesRead) -> None:
+    """Enter scores on a row: ``name=value`` (validated in the prompt), merged into its
+    scores as the CLI's `feedback --score` does."""
+    def done(text: Optional[str]) -> None:
+        if text:
+            write_in_thread(screen, "scores saved", _save_scores, event.project, event.row_id, parse_scores(text),
+                            default_author())
+
+    screen.app.push_screen(PromptScreen(event.title, placeholder="name=value, e.g. accuracy=0.8",
+                                        hint="name=value in [0, 1] (or 80%) · several: a=1, b=0.5 · enter saves",
+                                        suggester=LastTokenSuggester(event.names), validate=_score_error), done)
+
+
+def _save_scores(store, project: str, row_id: str, scores: dict, author: str) -> None:
+    apply_feedback(store, project, row_id, FeedbackIn(scores=scores, author=author))
+
+
+def open_in_pager(screen, value: Any, *, raw: bool = False) -> None:
+    """``value`` in ``$PAGER`` (else ``$EDITOR -R``, else less), from a read-only temp file,
+    with the app suspended meanwhile: as text to read (strings with their line breaks, see
+    ``value_text``), or with ``raw`` as indented JSON."""
+    if raw:
+        text, suffix = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode(), ".json"
+    else:
+        text, suffix = value_text(value), ".txt"
     pager = os.environ.get("PAGER") or "less"
     editor = os.environ.get("EDITOR")
     cmd = shlex.split(pager) if os.environ.get("PAGER") or not editor else shlex.split(editor) + ["-R"]
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
+    with tempfile.NamedTemporaryFile("w", suffix=suffix, delete=False, encoding="utf-8") as f:
         f.write(text)
         path = f.name
     os.chmod(path, 0o444)  # read-only: this is a view, not an edit
@@ -85,15 +291,27 @@ def open_in_pager(screen, value: Any) -> None:
 # -- batch actions: run(screen, selection, description); the screen has ``known_tags``
 
 
-def ask_retag(screen, sel: Selection, desc: str, *, add: bool) -> None:
-    if sel.ids is not None:
-        # Chosen rows (marked, or the current one) get the tag themselves: the tags they show.
-        sel = replace(sel, shape="spans")
+def _retag(store, sel: Selection, desc: str, tag: str, *, add: bool, author: str) -> str:
+    """Tag (or untag) the selection; the toast counts what the user chose (traces or spans)."""
+    what = "traces" if sel.shape == "traces" else "spans"
+    n = len(sel.ids) if sel.ids is not None else count_selection(store, sel)
+    if sel.ids is None:
+        desc = f"{n:,} {what if n != 1 else what[:-1]}"
+    changed = retag_selection(store, sel, add=[tag] if add else [], remove=[] if add else [tag], author=author)
+    if changed == 0:
+        return f"nothing changed: {desc} {'already had' if add else 'did not have'} {tag!r}"
+    message = f"tagged {desc} with {tag!r}" if add else f"untagged {desc} ({tag!r})"
+    if changed < n:  # rows of the kind chosen: the others already were as asked
+        message += f" ({n - changed:,} already {'had it' if add else 'without it'})"
+    return message
 
+
+def ask_retag(screen, sel: Selection, desc: str, *, add: bool) -> None:
+    """Add or remove a tag on the selection, in its shape: in the traces view a row stands
+    for its trace."""
     def done(tag: Optional[str]) -> None:
         if tag and tag.strip():
-            write_in_thread(screen, f"{'tagged' if add else 'untagged'} {desc} ({{result}} changed)", retag_selection,
-                            sel, add=[tag] if add else [], remove=[] if add else [tag], author=default_author())
+            write_in_thread(screen, "{result}", _retag, sel, desc, tag.strip(), add=add, author=default_author())
 
     screen.app.push_screen(PromptScreen(f"{'Add' if add else 'Remove'} a tag on {desc}:",
                                         suggester=LastTokenSuggester(screen.known_tags)), done)

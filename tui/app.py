@@ -168,7 +168,7 @@ class BtTuiApp(App):
             entry = (display, b.description, b.id or "")
             if entry not in groups[owner]:
                 groups[owner].append(entry)
-        groups.setdefault("App", []).append(("ctrl+p", "Command palette (projects, views, screens, export)", ""))
+        groups.setdefault("App", []).append(("ctrl+p", "Command palette", ""))
         ordered = sorted(groups.items(), key=lambda kv: (kv[0] == "App", not kv[0].endswith("screen")))
         intro = getattr(screen, "HELP", "")
         self.push_screen(HelpScreen(ordered, intro))

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 import orjson
 
-from engine.chat import is_chat, is_message, tool_names
+from engine.chat import is_chat, is_message, tool_names, transcript
 
 
 def _loads(text: Optional[str]) -> Any:
@@ -52,19 +52,26 @@ def _preview_value(value: Any) -> str:
 
 
 def fmt_duration(seconds: Optional[float]) -> str:
+    """At most 5 characters (999ms, 59.9s, 59.9m, 23.5h), so a column of 5 never cuts one."""
     if seconds is None:
         return ""
     if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
-    if seconds < 60:
+        return f"{seconds * 1000:.0f}ms" if seconds < 0.9995 else "1.0s"
+    if seconds < 59.95:
         return f"{seconds:.1f}s"
-    return f"{seconds / 60:.1f}m"
+    if seconds < 3597:
+        return f"{seconds / 60:.1f}m"
+    if seconds < 99.95 * 3600:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.0f}d"
 
 
 def fmt_tokens(n: Optional[float]) -> str:
     if n is None or n == 0:
         return ""
     n = float(n)
+    if n >= 999_500:
+        return f"{n / 1e6:.1f}M" if n < 99.95e6 else f"{n / 1e6:.0f}M"
     if n >= 10_000:
         return f"{n / 1000:.0f}k"
     return f"{n:,.0f}"
@@ -81,19 +88,93 @@ def fmt_time(created: str) -> str:
     return f"{created[5:10]} {created[11:19]}" if len(created) >= 19 else created
 
 
-def fmt_scores(scores: dict, width: int = 18) -> str:
-    """As many whole `Name .90` items as fit in ``width``; a trailing `…` when some do not.
-    Never a number cut in half."""
-    parts = []
-    for name, v in scores.items():
-        if v is None:
-            continue
-        parts.append(f"{name[:4]} {v:.2f}".replace("0.", ".", 1) if v < 1 else f"{name[:4]} 1")
-    out = ""
+def fmt_score(v: float) -> str:
+    return f"{v:.2f}".replace("0.", ".", 1) if v < 1 else "1"
+
+
+PREFIXES = (None, 8, 6)  # full names, then ever shorter prefixes (never below 6)
+
+
+def fmt_scores(scores: dict, width: int = 18, skip: tuple = ()) -> str:
+    """As many whole `Name .90` items as fit in ``width``, names in full when they fit, else
+    the longest prefix (6 characters at least, and telling apart the names of the row) that
+    shows the most items; a trailing `…` when some do not fit. Never a number cut in half.
+    ``skip``: scores shown elsewhere (their own column)."""
+    items = [(n, v) for n, v in scores.items() if v is not None and n not in skip]
+    if not items:
+        return ""
+    best: tuple[int, list[str]] = (-1, [])
+    shortest: list[str] = []
+    for size in PREFIXES:
+        names = [n if size is None or len(n) <= size + 1 else n[:size] for n, _ in items]
+        if size is not None and len(set(names)) < len(names):
+            break  # shorter prefixes would tell two scores apart no better
+        parts = shortest = [f"{name} {fmt_score(v)}" for name, (_, v) in zip(names, items)]
+        k = _fits(parts, width)
+        if k == len(parts):
+            return " ".join(parts)
+        if k > best[0]:
+            best = (k, parts)
+    k, parts = best
+    if k:
+        return " ".join(parts[:k]) + " …"
+    # Not even one item and the `…`: the first item alone, if it fits.
+    return shortest[0] if len(shortest[0]) <= width else "…"
+
+
+def _fits(parts: list[str], width: int) -> int:
+    """How many of ``parts`` fit in ``width`` (room for a trailing ` …` when not all do)."""
+    used = 0
     for i, part in enumerate(parts):
-        candidate = f"{out} {part}" if out else part
+        used += len(part) + (1 if i else 0)
         rest = i < len(parts) - 1
-        if len(candidate) + (2 if rest else 0) > width:
-            return (out + " …") if out else "…"
-        out = candidate
-    return out
+        if used + (2 if rest else 0) > width:
+            return i
+    return len(parts)
+
+
+def value_text(value: Any, indent: str = "") -> str:
+    """A value as text to read (the pager's view): strings as they are, with their line
+    breaks; a chat as a conversation; an object as `key: value` lines, nested ones indented
+    under their key; numbers, booleans and null as JSON."""
+    if isinstance(value, str):
+        return _indent(value, indent)
+    msgs = transcript(value) if isinstance(value, (list, dict)) else None
+    if msgs is not None:
+        parts = []
+        for m in msgs:
+            head = f"── {m.get('role', '?')}" + (f" ({m['name']})" if m.get("name") else "") + " ──"
+            body = m.get("content")
+            text = body if isinstance(body, str) else "" if body is None else value_text(body)
+            if m.get("tool_calls"):
+                text += ("\n" if text else "") + "tool calls:\n" + value_text(m["tool_calls"], "  ")
+            parts.append(_indent(head + "\n" + text, indent))
+        return "\n\n".join(parts)
+    if isinstance(value, dict) and value:
+        lines = []
+        for k, v in value.items():
+            if _inline(v):
+                lines.append(f"{indent}{k}: {v if isinstance(v, str) else orjson.dumps(v).decode()}")
+            else:
+                lines.append(f"{indent}{k}:\n{value_text(v, indent + '  ')}")
+        return "\n".join(lines)
+    if isinstance(value, list) and value:
+        lines = []
+        for v in value:
+            if _inline(v):
+                lines.append(f"{indent}- {v if isinstance(v, str) else orjson.dumps(v).decode()}")
+            else:
+                lines.append(f"{indent}-\n{value_text(v, indent + '  ')}")
+        return "\n".join(lines)
+    return indent + orjson.dumps(value).decode()
+
+
+def _inline(v: Any) -> bool:
+    """Shown on its key's line: a scalar, an empty container, a short one-line string."""
+    if isinstance(v, str):
+        return "\n" not in v and len(v) <= 100
+    return not isinstance(v, (dict, list)) or not v
+
+
+def _indent(text: str, indent: str) -> str:
+    return "\n".join(indent + line if line else line for line in text.split("\n")) if indent else text

@@ -23,3 +23,24 @@ class WorkFailed(Message):
     """Background work failed; ``message`` is the one line the user sees (no traceback)."""
 
     message: str
+
+
+@dataclass
+class ExpectedRead(Message):
+    """A row's expected as it is now, read to be edited (the editor compares against it
+    when saving: a change made meanwhile is never overwritten)."""
+
+    project: str
+    row_id: str
+    title: str
+    value: object
+
+
+@dataclass
+class ScoreNamesRead(Message):
+    """The project's score names (for completion), to enter a score on ``row_id``."""
+
+    project: str
+    row_id: str
+    title: str
+    names: list

@@ -12,7 +12,7 @@ from typing import Any, Callable, ClassVar, Optional
 
 from textual.screen import Screen
 
-from tui.messages import WorkFailed, WriteDone
+from tui.messages import ExpectedRead, ScoreNamesRead, WorkFailed, WriteDone
 from tui.screens.dialogs import MenuScreen
 
 
@@ -103,7 +103,24 @@ class BtScreen(Screen):
                 for a in self.batch_actions]
 
     def on_write_done(self, event: WriteDone) -> None:
+        # One handler (Textual also runs a base class's handler of a message): screens
+        # react to a write in ``after_write``.
         self.notify(event.message)
+        self.after_write(event)
+
+    def after_write(self, event: WriteDone) -> None:
+        """A write reported by a worker, after its notice (e.g. read the rows again)."""
 
     def on_work_failed(self, event: WorkFailed) -> None:
         self.notify(event.message, severity="error")
+
+    # Reads that open an editor on a row (tui.actions: read_expected, read_score_names).
+    def on_expected_read(self, event: ExpectedRead) -> None:
+        from tui.actions import edit_expected
+
+        edit_expected(self, event)
+
+    def on_score_names_read(self, event: ScoreNamesRead) -> None:
+        from tui.actions import ask_score
+
+        ask_score(self, event)

@@ -10,7 +10,7 @@ from typing import Optional
 from ..connection import Store
 from ..errors import NotFound
 from ..projects import project_id
-from .btql import Node, Path, QueryError, parse_query, walk_nodes
+from .btql import Node, Path, QueryError, parse_filter, parse_query, walk_nodes
 
 
 @dataclass
@@ -79,6 +79,41 @@ def completions(store: Store, project: str) -> Completions:
     return out
 
 
+@dataclass
+class FieldValues:
+    """Known values of a field, most common first: [(value, count)]. ``sampled``: the counts
+    are over the newest ``SAMPLE`` spans (a project that has more)."""
+
+    path: str
+    values: list
+    sampled: bool
+
+
+def field_values(store: Store, project: str, path: str, limit: int = 50) -> FieldValues:
+    """The text values a metadata path (``metadata.model``, ``metadata."my key".x``) has in
+    the project's newest ``SAMPLE`` spans (read through the created index: no scan of the
+    project), with how many of those spans have each."""
+    node = parse_filter(f"{path} IS NULL")
+    parts = getattr(getattr(node, "arg", None), "parts", None)
+    if not parts or parts[0] != "metadata" or len(parts) < 2:
+        raise QueryError(f"values are listed for metadata paths, not {path!r}", 0, path)
+    json_path = "$" + "".join(f'."{p}"' if isinstance(p, str) else f"[{p}]" for p in parts[1:])
+    try:
+        pid = project_id(store, project, create=False)
+    except NotFound:
+        return FieldValues(path, [], False)
+    conn = store.conn
+    rows = conn.execute(
+        "SELECT v, count(*) FROM (SELECT json_extract(metadata, ?) AS v FROM spans WHERE project_id = ?"
+        " ORDER BY created DESC LIMIT ?) WHERE typeof(v) = 'text' GROUP BY v ORDER BY 2 DESC, 1 LIMIT ?",
+        (json_path, pid, SAMPLE, limit),
+    ).fetchall()
+    sampled = conn.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM spans WHERE project_id = ? LIMIT ?)", (pid, SAMPLE + 1)
+    ).fetchone()[0] > SAMPLE
+    return FieldValues(path, [(v, n) for v, n in rows], sampled)
+
+
 def field_hints(store: Store, project: str, *nodes: Optional[Node]) -> list[str]:
     """Notes on paths that name nothing this project has but look like something it has:
     `scores.factuality` when only `scores.Factuality` exists. (Not errors: an absent key is
@@ -100,7 +135,7 @@ def field_hints(store: Store, project: str, *nodes: Optional[Node]) -> list[str]
         if root == "scores" and scores and rest not in scores:
             close = difflib.get_close_matches(rest, sorted(scores), n=1, cutoff=0.6) or \
                 [s for s in scores if s.lower() == rest.lower()]
-            hint = f"; did you mean scores.{close[0]}?" if close else f" (scores: {', '.join(sorted(scores)[:6])})"
+            hint = f"; did you mean scores.{close[0]}?" if close else f" (scores: {_some(sorted(scores))})"
             notes.append(f"no score named {rest!r} in project {project!r}{hint}")
         elif root == "metadata" and md and rest not in md and not any(k.startswith(rest + ".") for k in md):
             close = difflib.get_close_matches(rest, sorted(md), n=1, cutoff=0.75) or \
@@ -108,6 +143,22 @@ def field_hints(store: Store, project: str, *nodes: Optional[Node]) -> list[str]
             if close:
                 notes.append(f"no recent span has metadata.{rest}; did you mean metadata.{close[0]}?")
     return list(dict.fromkeys(notes))
+
+
+def _some(names: list[str], most: int = 12) -> str:
+    """Every name, or the first ``most`` and how many more."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])} and {len(names) - most} more"
+
+
+def filter_scores(node: Optional[Node]) -> list[str]:
+    """The score names a filter's paths name (``scores.X``), in the order written."""
+    out: list[str] = []
+    for n in walk_nodes(node) if node is not None else ():
+        if isinstance(n, Path) and len(n.parts) == 2 and n.parts[0] == "scores" and isinstance(n.parts[1], str):
+            out.append(n.parts[1])
+    return list(dict.fromkeys(out))
 
 
 def query_hints(store: Store, project: str, text: str) -> list[str]:

@@ -4,6 +4,7 @@ at a time after a keyset cursor, with trace summaries for the traces shape."""
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -93,6 +94,10 @@ class Row:
     # summary shape
     spans: int = 1
     errors: int = 0
+    # full-text pages: where the words matched (the matched words between SNIP_OPEN and
+    # SNIP_CLOSE) and in which field (input, output, expected, metadata)
+    snippet: Optional[str] = None
+    snippet_field: Optional[str] = None
 
     @property
     def duration(self) -> Optional[float]:
@@ -125,6 +130,70 @@ class Page:
     after: Optional[tuple]  # the keyset cursor for the next page; None at the end
     filter: Filter
     elapsed_ms: float = 0.0
+    matched: bool = False  # full text: the rows carry snippets of where the words matched
+
+
+# --- snippets of full-text matches (computed for a page's rows only) --------------------------
+
+SNIP_OPEN, SNIP_CLOSE = "\x02", "\x03"  # around a matched word (never in JSON text)
+SNIP_TOKENS = 12
+FTS_COLUMNS = ("input", "output", "expected", "metadata")  # spans_fts's columns, in order
+SNIP_SPANS = 500  # the spans of a trace looked at for its snippet (the root first, then by start)
+_SNIPPETS = ", ".join(f"snippet(spans_fts, {i}, :o, :c, '…', {SNIP_TOKENS})" for i in range(len(FTS_COLUMNS)))
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
+_ESCAPED = {"n": " ", "r": " ", "t": " ", "b": " ", "f": " "}
+
+
+def _unescape(m: re.Match) -> str:
+    c = m.group(1)
+    if len(c) == 5:
+        return chr(int(c[1:], 16))
+    return _ESCAPED.get(c, c)
+
+
+_JSON_PUNCT = re.compile(r'"\s*:\s*"?|"\s*,\s*"?|[{}\[\]"]')
+
+
+def _json_punct(m: re.Match) -> str:
+    t = m.group(0)
+    return ": " if ":" in t else ", " if "," in t else " "
+
+
+def _clean_snippet(text: str) -> str:
+    """A snippet of stored JSON text as text to read: the JSON quoting and brackets gone,
+    escapes undone, whitespace collapsed."""
+    return " ".join(_ESCAPE.sub(_unescape, _JSON_PUNCT.sub(_json_punct, text)).split())
+
+
+def _pick_snippet(cols: tuple) -> tuple[Optional[str], Optional[str]]:
+    """The first column's snippet that holds a match: (text, field)."""
+    for field_name, snip in zip(FTS_COLUMNS, cols):
+        if snip and SNIP_OPEN in snip:
+            return _clean_snippet(snip), field_name
+    return None, None
+
+
+def add_snippets(conn: sqlite3.Connection, pid: int, rows: list[Row], query: str, shape: str) -> None:
+    """Set ``snippet``/``snippet_field`` of ``rows`` for the FTS5 ``query``: a row's own text
+    (spans), or the first span of its trace that matches (traces: the root first)."""
+    marks = {"o": SNIP_OPEN, "c": SNIP_CLOSE, "q": query}
+    if shape == "spans":
+        by_rid = {r.rid: r for r in rows}
+        ids = ", ".join(str(int(rid)) for rid in by_rid)
+        for rid, *cols in conn.execute(
+            f"SELECT rowid, {_SNIPPETS} FROM spans_fts WHERE spans_fts MATCH :q AND rowid IN ({ids})", marks
+        ):
+            by_rid[rid].snippet, by_rid[rid].snippet_field = _pick_snippet(tuple(cols))
+        return
+    for r in rows:
+        found = conn.execute(
+            f"SELECT {_SNIPPETS} FROM (SELECT rid FROM spans WHERE project_id = :p AND root_span_id = :r"
+            f" ORDER BY is_root DESC, start_ts LIMIT {SNIP_SPANS}) s CROSS JOIN spans_fts"
+            f" WHERE spans_fts.rowid = s.rid AND spans_fts MATCH :q LIMIT 1",
+            {**marks, "p": pid, "r": r.root_span_id},
+        ).fetchone()
+        if found:
+            r.snippet, r.snippet_field = _pick_snippet(tuple(found))
 
 
 class _Interrupted(Exception):
@@ -251,10 +320,13 @@ class LogsQuery:
             rows = self._fetch(pid, after, limit, probe=False, desc=desc, bound=bound)
         if self.shape == "traces" and rows:
             summarise_traces(self.store.conn, pid, rows)
+        fts = self._fts_queries() if self.filter.mode != "all" else []
+        if fts and rows:
+            add_snippets(self.store.conn, pid, rows, fts[0], self.shape)
         nxt = (rows[-1].sort_key, rows[-1].rid) if len(rows) == limit else None
         if reverse:
             rows.reverse()
-        return Page(rows, nxt, self.filter, (time.perf_counter() - t0) * 1000)
+        return Page(rows, nxt, self.filter, (time.perf_counter() - t0) * 1000, matched=bool(fts))
 
     def _fetch(self, pid: int, after, limit: int, probe: bool, budget: Optional[float] = None,
                desc: bool = True, bound: Optional[str] = None) -> list:
@@ -296,8 +368,9 @@ class LogsQuery:
 
 
 def summarise_traces(conn: sqlite3.Connection, pid: int, rows: list[Row]) -> None:
-    """Trace-level numbers for rows that stand for traces (their roots): span and error counts,
-    scores averaged over the trace's spans, tokens and cost summed when the root has none."""
+    """Trace-level numbers for rows that stand for traces (their roots): span, error and
+    comment counts, scores averaged over the trace's spans, tokens and cost summed when the
+    root has none."""
     ids = [r.root_span_id for r in rows]
     marks = ", ".join("?" for _ in ids)
     agg = {
@@ -316,9 +389,15 @@ def summarise_traces(conn: sqlite3.Connection, pid: int, rows: list[Row]) -> Non
         (pid, *ids),
     ):
         scores.setdefault(root, {})[name] = avg
+    comments = dict(conn.execute(
+        f"SELECT s.root_span_id, count(*) FROM spans s JOIN comments cm ON cm.span_rid = s.rid"
+        f" WHERE s.project_id = ? AND s.root_span_id IN ({marks}) GROUP BY 1",
+        (pid, *ids),
+    ))
     for r in rows:
         n, errs, tok, cost = agg.get(r.root_span_id, (1, int(r.has_error), None, None))
         r.spans, r.errors = n, errs
+        r.comments = comments.get(r.root_span_id, r.comments)
         if scores.get(r.root_span_id):
             r.scores = {**r.scores, **scores[r.root_span_id]}
         if "tokens" not in r.metrics and tok is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 
@@ -34,18 +34,21 @@ class LastTokenSuggester(Suggester):
 
 
 class PromptScreen(ModalScreen[Optional[str]]):
-    """Ask for one line of text. Enter confirms, Escape cancels."""
+    """Ask for one line of text. Enter confirms, Escape cancels. With ``validate`` (text ->
+    an error or None) a bad answer is said under the line, which keeps what was typed."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
 
     def __init__(self, title: str, value: str = "", placeholder: str = "", hint: str = "",
-                 suggester: Optional[Suggester] = None) -> None:
+                 suggester: Optional[Suggester] = None,
+                 validate: Optional[Callable[[str], Optional[str]]] = None) -> None:
         super().__init__()
         self.title_text = title
         self.value = value
         self.placeholder = placeholder
         self.hint = hint
         self.suggester = suggester
+        self.validate = validate
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -55,9 +58,71 @@ class PromptScreen(ModalScreen[Optional[str]]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        error = self.validate(event.value) if self.validate else None
+        if error:
+            self.query_one(".dialog-hint", Static).update(Text(error, style="bold red"))
+            return
         self.dismiss(event.value)
 
     def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextEditScreen(ModalScreen[Optional[str]]):
+    """Edit a few lines of text (e.g. JSON). ctrl+s saves: with ``validate`` (text -> an
+    error, its line and column, or None) a bad text stays open, the error under it and the
+    cursor at it. escape cancels; after an edit it asks for a second escape first."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="edit.save"),
+        Binding("escape", "cancel", "Cancel", id="edit.cancel"),
+    ]
+
+    def __init__(self, title: str, text: str,
+                 validate: Optional[Callable[[str], Optional[tuple[str, int, int]]]] = None,
+                 hint: str = "ctrl+s saves · escape cancels") -> None:
+        super().__init__()
+        self.title_text = title
+        self.text = text
+        self.validate = validate
+        self.hint = hint
+        self._leaving = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog edit"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield TextArea(self.text, id="edit-text", soft_wrap=True)
+            yield Static("", id="edit-error")
+            yield Static(self.hint, classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#edit-error").display = False
+        self.query_one(TextArea).focus()
+
+    def _say(self, text: str) -> None:
+        err = self.query_one("#edit-error", Static)
+        err.update(Text(text, style="bold red"))
+        err.display = True
+
+    def on_text_area_changed(self) -> None:
+        self._leaving = False
+
+    def action_save(self) -> None:
+        area = self.query_one(TextArea)
+        found = self.validate(area.text) if self.validate else None
+        if found:
+            message, line, column = found
+            self._say(message)
+            area.cursor_location = (max(0, line - 1), max(0, column - 1))
+            area.focus()
+            return
+        self.dismiss(area.text)
+
+    def action_cancel(self) -> None:
+        if self.query_one(TextArea).text != self.text and not self._leaving:
+            self._leaving = True
+            self._say("your edit is not saved: escape again throws it away, ctrl+s saves")
+            return
         self.dismiss(None)
 
 
@@ -106,6 +171,9 @@ class MenuScreen(ModalScreen[Optional[str]]):
         self.dismiss(None)
 
 
+DESC_WIDTH = 24
+
+
 class HelpScreen(ModalScreen[None]):
     """Every key of the screen underneath, grouped: this screen's, then the app's."""
 
@@ -127,7 +195,8 @@ class HelpScreen(ModalScreen[None]):
         for title, rows in self.groups:
             text.append(title + "\n", style="bold underline")
             width = max((len(k) for k, _, _ in rows), default=4)
-            dwidth = max((len(d) for _, d, _ in rows), default=8)
+            # Descriptions line up, but a long one does not push every id off its line.
+            dwidth = min(DESC_WIDTH, max((len(d) for _, d, _ in rows), default=8))
             for keys, desc, bid in rows:
                 text.append(f"  {keys:<{width}}  ", style="bold")
                 text.append(f"{desc:<{dwidth}}")

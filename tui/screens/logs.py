@@ -3,30 +3,38 @@ bar, sorting, saved views, marks, and batch actions on a selection."""
 
 from __future__ import annotations
 
+import shlex
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Optional
 
 import orjson
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import Header, Static
 
 from store.errors import QueryError
-from store.query.pager import SORT_KEYS, LogsQuery
+from store.query.hints import filter_scores
+from store.query.pager import SNIP_CLOSE, SNIP_OPEN, SORT_KEYS, LogsQuery
 from store.selection import Selection, count_selection
 from store.audit import default_author
 from store.export import get_span
+from store.projects import list_projects
 from store.views import list_views, save_view
 from tui.format import fmt_cost, fmt_duration, fmt_scores, fmt_time, fmt_tokens, preview
-from tui.actions import EXPORT, TAG, UNTAG, ask_comment, ask_tags, write_in_thread
-from tui.messages import WriteDone
+from tui.actions import (EXPORT, TAG, UNTAG, ask_comment, ask_tags, read_expected, read_score_names,
+                         write_in_thread)
+from tui.clipboard import copy_text
+from tui.messages import WorkFailed, WriteDone
 from tui.registry import BtScreen, Command, register_screen
 from tui.screens.dialogs import MenuScreen, PromptScreen
 from tui.screens.trace import TraceScreen
 from tui.widgets.filter_bar import FilterBar, FilterSuggester
 from tui.widgets.keybar import KeyBar
-from tui.widgets.paged_table import Column, PagedTable
+from tui.widgets.paged_table import NARROW, Column, PagedTable
 
 MAX_ROWS = 1000  # the table holds at most this many rows; more are paged in and out
 
@@ -79,21 +87,100 @@ def _output_cell(r, width: int) -> Text:
     return Text(text)
 
 
-def columns(shape: str) -> list[Column]:
+FIELD_TAG = {"output": "out", "expected": "exp", "metadata": "meta"}
+
+
+def _match_cell(r, width: int) -> Text:
+    """Where a full-text search matched: the words around the first match, the matched words
+    highlighted, its field named unless it is the input (no snippet: the input preview)."""
+    if not r.snippet:
+        return Text(preview(r.input_preview, width + 1))
+    out = Text()
+    tag = FIELD_TAG.get(r.snippet_field or "")
+    if tag:
+        out.append(f"{tag}: ", style="dim italic")
+    text = r.snippet
+    first = text.find(SNIP_OPEN)
+    room = max(4, width - out.cell_len)
+    if first > room // 3:  # keep the first match in sight: at most a word before it
+        before = text.rfind(" ", 0, max(0, first - 1))
+        start = before + 1 if room >= 30 and before != -1 and first - before <= room // 3 else first
+        text = "…" + text[start:]
+    for i, part in enumerate(text.replace(SNIP_CLOSE, SNIP_OPEN).split(SNIP_OPEN)):
+        out.append(part, style="bold reverse" if i % 2 else "")
+    return out
+
+
+def _score_cell(name: str, r, width: int) -> Text:
+    v = r.scores.get(name)
+    return Text("" if v is None else f"{v:.2f}", justify="right")
+
+
+def _notes_cell(r, width: int) -> Text:
+    """✎: the row has comments; #: tags."""
+    if r.comments:
+        return Text("✎", style="bold cyan")
+    return Text("#", style="cyan") if r.tags else Text("")
+
+
+def columns(shape: str, active: tuple[str, ...] = (), matched: bool = False) -> list[Column]:
     """The Logs columns. Narrow terminals get a shorter time and name, so the previews keep
-    some room; below 120 columns the scores column gives way first."""
+    some room. ``active``: the scores being filtered or sorted on, each in a column of its
+    own (named in full when there is room); the other scores share one column, which gives
+    way to them below 100 columns. ``matched``: a full-text search is on, and where it
+    matched takes the input's place."""
+    own = [Column(f"score:{n}", n, partial(_score_cell, n), max(5, min(len(n), 12)),
+                  narrow=((NARROW, max(5, min(len(n), 10))),)) for n in active[:2]]
+    room = sum(c.width for c in own)
+    skip = tuple(active[:2])
+    scores = Column("scores", "scores", lambda r, w: Text(fmt_scores(r.scores, w, skip)),
+                    max(10, 24 - room), narrow=((NARROW, 10), (140, max(10, 19 - room))),
+                    show_from=NARROW if own else 0)
     return [
-        Column("time", "time", lambda r, w: Text(fmt_time(r.created)[:w]), 14, narrow=((100, 11),)),
-        Column("name", "name", partial(_name_cell, shape), 18, narrow=((100, 12),)),
+        Column("time", "time", lambda r, w: Text(fmt_time(r.created)[:w]), 14, narrow=((NARROW, 11),)),
+        Column("name", "name", partial(_name_cell, shape), 18, narrow=((NARROW, 10),)),
+        Column("match", "match", _match_cell) if matched else
         Column("input", "input", lambda r, w: Text(preview(r.input_preview, w + 1))),
         Column("output", "output", _output_cell),
-        Column("scores", "scores", lambda r, w: Text(fmt_scores(r.scores, w)), 20, narrow=((120, 10),)),
-        Column("duration", "dur", lambda r, w: Text(fmt_duration(r.duration), justify="right"), 6),
-        Column("tokens", "tokens", lambda r, w: Text(fmt_tokens(r.tokens), justify="right"), 6, show_from=110),
+        *own,
+        scores,
+        Column("duration", "dur", lambda r, w: Text(fmt_duration(r.duration), justify="right"), 5),
+        Column("tokens", "tok", lambda r, w: Text(fmt_tokens(r.tokens), justify="right"), 5, show_from=110),
         Column("cost", "cost", lambda r, w: Text(fmt_cost(r.cost), justify="right"), 7, show_from=130),
         Column("tags", "tags", lambda r, w: Text(",".join(r.tags)[: w + 1]), 14, show_from=150),
         Column("error", "!", lambda r, w: Text("!", style="bold red") if (r.has_error or r.errors) else Text(""), 1),
+        Column("notes", " ", _notes_cell, 1),
     ]
+
+
+def _py(text: str) -> str:
+    """A Python string literal in double quotes."""
+    return orjson.dumps(text).decode()
+
+
+def empty_help(db_path: str, project: str, projects: list) -> Text:
+    """What an empty project shows: how to get rows into it (only what exists)."""
+    db = shlex.quote(str(db_path))
+    flag = "" if project == "default" else f" --project {shlex.quote(project)}"
+    t = Text()
+    t.append(f"No traces in project {project!r} yet.\n\n", style="bold")
+    others = [p for p in projects if p.name != project and p.spans]
+    if others:
+        names = ", ".join(f"{p.name} ({p.traces:,} traces)" for p in others[:5])
+        t.append(f"This database has: {names}{' …' if len(others) > 5 else ''}. P switches project.\n\n")
+    t.append("Get some:\n")
+    steps = [
+        (f"bt-tui --db {db}{flag} import logs FILE.jsonl", "spans in Braintrust's row shape (one JSON object a line)"),
+        ("bt-tui demo", "or try the app on a demo database of support-bot traces"),
+        ("from bt_tui import init_logger", "or log from Python:"),
+        (f'init_logger(project={_py(project)}, db={_py(str(db_path))}).log(input="hi", output="hello")', ""),
+    ]
+    for cmd, why in steps:
+        if why:
+            t.append(f"  {why}\n", style="dim")
+        t.append(f"    {cmd}\n", style="bold cyan")
+    t.append("\nthen r reads the database again (R: every 2 seconds). ? lists every key.", style="dim")
+    return t
 
 
 class LogsTable(PagedTable):
@@ -124,6 +211,7 @@ class LogsScreen(BtScreen):
         Binding("b", "batch", "Batch", id="logs.batch"),
         Binding("c", "comment", "Comment", show=False, id="logs.comment"),
         Binding("t", "tags", "Tags", show=False, id="logs.tags"),
+        Binding("e", "edit_expected", "Edit expected", show=False, id="logs.expected"),
         Binding("y", "copy", "Copy", show=False, id="logs.copy"),
         Binding("escape", "escape", "Clear", show=False, id="logs.escape"),
     ]
@@ -143,15 +231,18 @@ class LogsScreen(BtScreen):
         self.suggester = FilterSuggester()
         self.last_ms = 0.0
         self.mode_label = "all rows"
-        self.note = ""
+        self.note = ""  # about the applied filter (e.g. why it ran as a search)
+        self.hints: list[str] = []  # near-miss names in the applied filter
         self._focus_on_rows = False  # give the table focus when the next first page arrives
-        self._shown_shape = self.shape  # the shape the table's columns are for
+        self._shown_columns: tuple = (self.shape, (), False)  # the shape, active scores, search: the columns' own
+        self._hints_for = ""  # the filter text ``hints`` are about
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield FilterBar(self.suggester, placeholder="/ filter: scores.Factuality < 0.5 and tags includes 'vip'"
                                                     " · or words to search")
         yield Static("", id="status")
+        yield Static("", id="empty")
         yield LogsTable(columns(self.shape), markable=True, max_rows=MAX_ROWS, id="table")
         yield KeyBar()
 
@@ -177,31 +268,68 @@ class LogsScreen(BtScreen):
     # -- loading
     def reload(self, keep_key: Optional[str] = None) -> None:
         """The current filter, sort and shape from the top (first page), then the count."""
+        if self._hints_for != self.filter_text:  # notes on another filter are stale now
+            self._hints_for = self.filter_text
+            self.hints = []
         self.table.set_source(LogsSource(self.store, self.selection(), self.sort_key, self.desc), keep_key)
 
     def on_paged_table_page_loaded(self, event: PagedTable.PageLoaded) -> None:
-        self._apply_page(event.page, event.mode, event.source.selection.shape)
+        self._apply_page(event.page, event.mode, event.source)
 
-    def _apply_page(self, page, mode: str, shape: str) -> None:
+    def _apply_page(self, page, mode: str, source: LogsSource) -> None:
         """The table has the page's rows: columns for its shape, the status line, hints."""
-        if shape != self._shown_shape:
-            self._shown_shape = shape
-            self.table.set_columns(columns(shape))
         first = mode in ("replace", "last")
+        if first:
+            sort = [source.sort[len("scores."):]] if source.sort.startswith("scores.") else []
+            known = {f[len("scores."):] for f in self.suggester.fields if f.startswith("scores.")}
+            active = tuple(n for n in dict.fromkeys(sort + filter_scores(page.filter.node)) if not known or n in known)
+            shown = (source.selection.shape, active, page.matched)
+            if shown != self._shown_columns:
+                self._shown_columns = shown
+                self.table.set_columns(columns(*shown))
         self.last_ms = page.elapsed_ms
-        self.mode_label = page.filter.label
-        self.note = page.filter.note
-        if first and page.filter.mode == "filter":
-            self.bar.find_hints(self.store, self.app.project, page.filter)
-        self.bar.hide_error()
+        if first:
+            self.mode_label = page.filter.label
+            self.note = page.filter.note
+            if page.filter.mode == "filter":
+                self.bar.find_hints(self.store, self.app.project, page.filter)
+        if page.filter.text == self.bar.input.value:
+            self.bar.hide_error()  # rows for the text in the bar (not an auto-refresh under new, bad text)
         self._update_status()
+        if first:
+            empty = not page.rows and page.filter.mode == "all"
+            if empty:
+                self._read_projects()
+            elif self.query_one("#empty").display:
+                self.query_one("#empty").display = False
+                self.table.display = True
         if self._focus_on_rows and first:
             self._focus_on_rows = False
             self.table.focus()
-        if not self.table.rows:
-            self.query_one("#status", Static).update(
-                Text(f"{'traces' if self.shape == 'traces' else 'spans'} · {self.mode_label} · nothing matches"
-                     " · press / to change the filter, escape clears it", style="yellow"))
+
+    @dataclass
+    class ProjectsRead(Message):
+        """The database's projects (for the empty-project help)."""
+
+        projects: list
+
+    @work(thread=True, exclusive=True, group="projects")
+    def _read_projects(self) -> None:
+        try:
+            projects = list_projects(self.store)
+        except Exception:
+            projects = []
+        finally:
+            self.store.release_thread()
+        self.post_message(self.ProjectsRead(projects))
+
+    def on_logs_screen_projects_read(self, event: ProjectsRead) -> None:
+        if self.table.rows:
+            return  # rows came meanwhile
+        box = self.query_one("#empty", Static)
+        box.update(empty_help(self.app.db_path, self.app.project, event.projects))
+        box.display = True
+        self.table.display = False
 
     def on_paged_table_page_failed(self, event: PagedTable.PageFailed) -> None:
         if isinstance(event.error, QueryError):  # the caret under the column; the rows stay
@@ -214,20 +342,39 @@ class LogsScreen(BtScreen):
         self._update_status()
 
     def _update_status(self) -> None:
+        """What is listed, how many, in what order (always whole: the line wraps rather than
+        lose the sort or the auto-refresh mark), then, on lines of their own, the notes on
+        the applied filter (none while the bar shows an error in new text)."""
         t = self.table
         total = "counting…" if t.total is None else f"{t.total:,} matching"
         what = "traces" if self.shape == "traces" else "spans"
         sort = f"sort {self.sort_key} {'↓' if self.desc else '↑'}"
         marks = " · all marked" if t.all_marked else f" · {len(t.marked)} marked" if t.marked else ""
         auto = " · auto-refresh" if t.auto_refresh else ""
-        note = f" · {self.note}" if self.note else ""
-        line = f"{what} · {self.mode_label}{note} · {total} · {sort}{marks}{auto} · {self.last_ms:.0f} ms"
-        self.query_one("#status", Static).update(Text(line, style="dim"))
+        items = [i for i in (what, self.mode_label, total, sort, marks[3:], auto[3:], f"{self.last_ms:.0f} ms") if i]
+        # A narrow line wraps between the items, never inside one ("4 / ms").
+        room = max(20, (self.size.width or self.app.size.width) - 2)
+        lines = [items[0]]
+        for item in items[1:]:
+            if len(lines[-1]) + 3 + len(item) > room:
+                lines.append(item)
+            else:
+                lines[-1] += " · " + item
+        line = Text("\n".join(lines), style="dim")
+        if not t.rows and t.total == 0 and not t.fetching and self.filter_text.strip():
+            line.append("\nnothing matches · press / to change the filter, escape clears it", style="yellow")
+        if not self.bar.has_error:
+            for note in ([self.note] if self.note else []) + self.hints:
+                line.append("\n" + note, style="yellow")
+        self.query_one("#status", Static).update(line)
 
     def on_filter_bar_hints_found(self, event: FilterBar.HintsFound) -> None:
         if self.filter_text == event.text:
-            self.note = " · ".join(event.hints)
+            self.hints = list(event.hints)
             self._update_status()
+
+    def on_filter_bar_error_changed(self, event: FilterBar.ErrorChanged) -> None:
+        self._update_status()
 
     # -- the filter bar
     def action_focus_filter(self) -> None:
@@ -368,31 +515,59 @@ class LogsScreen(BtScreen):
                      f"Tags of {row.name or row.id} (comma-separated)",
                      hint="→ accepts a suggestion · enter saves · escape cancels")
 
+    def action_edit_expected(self) -> None:
+        row = self.current_row()
+        if row is not None:
+            read_expected(self, self.app.project, row.id, f"Expected of {row.name or 'row'} ({row.id})")
+
+    def action_score(self) -> None:
+        row = self.current_row()
+        if row is not None:
+            read_score_names(self, self.app.project, row.id, f"Score {row.name or 'row'} ({row.id})")
+
     @property
     def known_tags(self) -> list[str]:
         return self.suggester.tags
 
-    def on_write_done(self, event: WriteDone) -> None:
-        self.notify(event.message)
+    def after_write(self, event: WriteDone) -> None:
         if event.changed:
             self.reload(self.table.cursor_id())
 
     def action_copy(self) -> None:
         row = self.current_row()
-        if row is None:
+        if row is not None:
+            self._read_for_copy(row.id)
+
+    @work(thread=True, exclusive=True, group="copy-read")
+    def _read_for_copy(self, row_id: str) -> None:
+        try:
+            span = get_span(self.store, self.app.project, row_id)
+        except Exception as exc:
+            self.post_message(WorkFailed(f"could not read the row: {exc}"))
             return
-        span = get_span(self.store, self.app.project, row.id)
-        self.app.copy_to_clipboard(orjson.dumps(span, option=orjson.OPT_INDENT_2).decode())
-        self.notify("copied the row as JSON (OSC 52)")
+        finally:
+            self.store.release_thread()
+        self.post_message(self.CopyReady(orjson.dumps(span, option=orjson.OPT_INDENT_2).decode(), "the row as JSON"))
+
+    @dataclass
+    class CopyReady(Message):
+        """Text read for a copy (the worker read it; the UI thread copies it)."""
+
+        text: str
+        what: str
+
+    def on_logs_screen_copy_ready(self, event: CopyReady) -> None:
+        copy_text(self, event.text, event.what)
 
     # -- batch actions on the selection
     def describe_selection(self) -> tuple[str, Selection]:
         """(what the user calls it, the selection): all matching, the marked rows, else the
         current row. In the traces view a row stands for its whole trace."""
         ids = self.table.chosen_ids()
-        what = "traces" if self.shape == "traces" else "rows"
+        what = "traces" if self.shape == "traces" else "spans"
         if ids is None:
-            desc = "all matching rows"
+            total = self.table.total
+            desc = f"all matching {what}" + (f" ({total:,})" if total is not None else "")
         elif self.table.marked:
             desc = f"{len(ids)} marked {what if len(ids) != 1 else what[:-1]}"
         else:
@@ -403,10 +578,12 @@ class LogsScreen(BtScreen):
         cmds = [Command(f"View: {v.name}", partial(self.show_view, v.filter), v.filter)
                 for v in list_views(self.store, self.app.project)]
         cmds += [
-            Command("Copy row as JSON", self.action_copy, "to the clipboard (OSC 52)"),
+            Command("Copy row as JSON", self.action_copy, "to the clipboard ($BT_TUI_CLIPBOARD, else OSC 52)"),
+            Command("Score the current row", self.action_score, "name=value in [0, 1], audited"),
+            Command("Edit expected of the current row", self.action_edit_expected, "JSON; $EDITOR when set"),
             Command("Toggle traces / spans", self.action_toggle_shape, "one row per trace or every span"),
             Command("Save filter as view", self.action_save_view, "name the current filter"),
-            Command("Batch action on selection", self.action_batch, "tags, export, and more"),
+            Command("Batch action on selection", self.action_batch, "add or remove a tag, export to JSONL"),
         ]
         return cmds + self.batch_commands()
 

@@ -23,7 +23,8 @@ from textual.worker import get_current_worker
 from engine.chat import span_markdown, trace_markdown
 from store.query.hints import completions
 from store.traces import ancestors, children_of, find_in_trace, roots_of, span_by_rid, trace_info, trace_spans
-from tui.actions import ask_comment, ask_tags, open_in_pager
+from tui.actions import ask_comment, ask_tags, open_in_pager, read_expected, read_score_names
+from tui.clipboard import copy_text
 from tui.format import fmt_duration
 from tui.messages import WorkFailed, WriteDone
 from tui.registry import BtScreen, Command
@@ -56,8 +57,11 @@ class TraceScreen(BtScreen):
         Binding("slash", "find", "Find", show=False, id="trace.find2"),
         Binding("y", "copy", "Copy", id="trace.copy"),
         Binding("o", "open_value", "Open in pager", id="trace.open"),
+        Binding("O", "open_value(True)", "Open as JSON", show=False, id="trace.open_json"),
         Binding("c", "comment", "Comment", show=False, id="trace.comment"),
         Binding("t", "tags", "Tags", show=False, id="trace.tags"),
+        Binding("e", "edit_expected", "Edit expected", show=False, id="trace.expected"),
+        Binding("s", "score", "Score", show=False, id="trace.score"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="trace.tab_next"),
         Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False, id="trace.tab_prev"),
         Binding("1", "show_tab('input')", "Input", show=False, id="trace.tab_input"),
@@ -128,7 +132,7 @@ class TraceScreen(BtScreen):
         self.info = None
         self.span: Optional[dict] = None
         self._detail_rid: Optional[int] = None  # the span the detail shows (or is being read)
-        self.matches: list[tuple[int, str]] = []
+        self.matches: list[tuple[int, str, str]] = []  # (rid, span_id, the field that holds it)
         self.match_i = 0
         self.find_text = ""
 
@@ -303,18 +307,18 @@ class TraceScreen(BtScreen):
 
     def on_trace_screen_found(self, event: Found) -> None:
         self.matches, self.find_text, self.match_i = event.matches, event.text, 0
-        self.tree.set_found({sid for _, sid in event.matches})
+        self.tree.set_found({sid for _, sid, _ in event.matches})
         self._update_status()
         if not event.matches:
             self.notify(f"nothing in this trace contains {event.text!r}", severity="warning")
         elif event.route is not None:
             self._follow(event.route)
+            self._show_match_tab()
 
     def on_trace_screen_copied(self, event: Copied) -> None:
         self._to_clipboard(event.text)
 
-    def on_write_done(self, event: WriteDone) -> None:
-        self.notify(event.message)
+    def after_write(self, event: WriteDone) -> None:
         if event.changed and self._detail_rid is not None:
             self._read_span(self._detail_rid)
 
@@ -397,7 +401,16 @@ class TraceScreen(BtScreen):
         """After a find, n/p go from match to match (escape ends the find)."""
         self.match_i = (self.match_i + d) % len(self.matches)
         self.reveal(self.matches[self.match_i][1])
+        self._show_match_tab()
         self._update_status()
+
+    def _show_match_tab(self) -> None:
+        """The tab that holds the current match (an error shows on the Output tab; a match in
+        the name alone leaves the tab as it is)."""
+        field_name = self.matches[self.match_i][2]
+        tab = {"error": "output", "name": None}.get(field_name, field_name)
+        if tab and tab != self.detail.tab:
+            self.detail.show_tab(tab)
 
     def _step(self, d: int) -> None:
         """Next/previous span in tree order, expanding as it goes (depth-first); into children
@@ -443,7 +456,7 @@ class TraceScreen(BtScreen):
             if text and self.info is not None:
                 self._find(text)
 
-        self.app.push_screen(PromptScreen("Find in trace (name, input, output, error, metadata):"), done)
+        self.app.push_screen(PromptScreen("Find in trace (name, input, output, expected, error, metadata):"), done)
 
     # -- copy, open
     def action_copy(self) -> None:
@@ -457,7 +470,7 @@ class TraceScreen(BtScreen):
         self.app.push_screen(MenuScreen("Copy to the clipboard", items), picked)
 
     def copy_as(self, key: str) -> None:
-        """span-json | span-md | trace-json | trace-md to the clipboard (OSC 52: works over SSH)."""
+        """span-json | span-md | trace-json | trace-md to the clipboard (see tui.clipboard)."""
         if self.span is None:
             return
         if key == "span-json":
@@ -467,14 +480,14 @@ class TraceScreen(BtScreen):
         else:
             self._copy_trace(key == "trace-md")
 
-    def _to_clipboard(self, text: str) -> None:
-        self.app.copy_to_clipboard(text)
-        self.notify(f"copied {len(text):,} characters to the clipboard (OSC 52)")
+    def _to_clipboard(self, text: str, what: str = "") -> None:
+        copy_text(self, text, what or f"{len(text):,} characters")
 
-    def action_open_value(self) -> None:
+    def action_open_value(self, raw: bool = False) -> None:
+        """The value of the tab shown, in $PAGER: as text (o) or as raw JSON (O)."""
         if self.span is not None:
             tab = self.detail.tab
-            open_in_pager(self, self.span.get(tab) if tab in self.span else self.span)
+            open_in_pager(self, self.span.get(tab) if tab in self.span else self.span, raw=raw)
 
     # -- comments, tags
     def action_comment(self) -> None:
@@ -487,15 +500,29 @@ class TraceScreen(BtScreen):
         if self.span is not None:
             self._read_tags(self.span)
 
+    def _span_title(self, what: str) -> str:
+        span = self.span or {}
+        return f"{what} {(span.get('span_attributes') or {}).get('name') or span.get('id')} ({span.get('id')})"
+
+    def action_edit_expected(self) -> None:
+        if self.span is not None:
+            read_expected(self, self.app.project, self.span["id"], self._span_title("Expected of"))
+
+    def action_score(self) -> None:
+        if self.span is not None:
+            read_score_names(self, self.app.project, self.span["id"], self._span_title("Score"))
+
     def on_trace_screen_tags_known(self, event: TagsKnown) -> None:
         ask_tags(self, self.app.project, event.span["id"], event.span.get("tags") or [], event.tags,
                  "Tags (comma-separated)")
 
     def palette_commands(self) -> list[Command]:
         return [
-            Command("Copy span as Markdown", partial(self.copy_as, "span-md"), "for a chat; OSC 52"),
-            Command("Copy trace as Markdown", partial(self.copy_as, "trace-md"), "for a chat; OSC 52"),
-            Command("Copy span as JSON", partial(self.copy_as, "span-json"), "OSC 52"),
-            Command("Copy trace as JSON", partial(self.copy_as, "trace-json"), "OSC 52"),
+            Command("Copy span as Markdown", partial(self.copy_as, "span-md"), "for a chat"),
+            Command("Copy trace as Markdown", partial(self.copy_as, "trace-md"), "for a chat"),
+            Command("Copy span as JSON", partial(self.copy_as, "span-json"), "to the clipboard"),
+            Command("Copy trace as JSON", partial(self.copy_as, "trace-json"), "to the clipboard"),
             Command("Find in trace", self.action_find, "marks matches; n/p step through them"),
+            Command("Score this span", self.action_score, "name=value in [0, 1], audited"),
+            Command("Edit expected of this span", self.action_edit_expected, "JSON; $EDITOR when set"),
         ]

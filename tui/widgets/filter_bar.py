@@ -6,6 +6,7 @@ error with a caret under the column and the applied filter stays as it was."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -20,7 +21,12 @@ from textual.worker import get_current_worker
 
 from store.errors import QueryError
 from store.query.filterbar import check_filter
-from store.query.hints import completions, field_hints
+from store.query.hints import SAMPLE, completions, field_hints, field_values
+
+
+# `metadata.a.b = '` (or == != <> and double quotes) with the value begun
+VALUE_AFTER = re.compile(r"""(?P<path>\bmetadata(?:\.[A-Za-z_][\w-]*|\."[^"]*")+)\s*(?:==|!=|<>|=)\s*"""
+                         r"""(?P<quote>['"])(?P<part>[^'"]*)$""", re.IGNORECASE)
 
 
 class FilterSuggester(Suggester):
@@ -34,9 +40,13 @@ class FilterSuggester(Suggester):
         self.tags: list[str] = []
         self.names: list[str] = []
         self.counts: dict[str, int] = {}  # field path, "tag:" + tag, "name:" + name -> rows
+        self.values: dict[str, Any] = {}  # metadata path -> its known values (store.query.FieldValues)
+        self.wanted: Optional[str] = None  # a metadata path whose values are not read yet
 
     def set_completions(self, comp) -> None:
-        """Take a project's completion data (``store.query.Completions``)."""
+        """Take a project's completion data (``store.query.Completions``); values read
+        before are read again when next wanted."""
+        self.values = {}
         self.fields = sorted({f for f, _ in comp.fields}, key=lambda f: (f.count("."), f))
         self.tags = [t for t, _ in comp.tags]
         self.names = [n for n, _ in comp.span_names]
@@ -64,6 +74,20 @@ class FilterSuggester(Suggester):
                             if len(out) >= limit:
                                 break
                     return out
+        self.wanted = None
+        m = VALUE_AFTER.search(value)
+        if m:  # a value of a metadata path: what the project has
+            path, quote, part = m.group("path"), m.group("quote"), m.group("part")
+            known = self.values.get(path)
+            if known is None:
+                self.wanted = path
+                return []
+            for v, n in known.values:
+                if v.startswith(part) and v != part and quote not in v:
+                    out.append((value + v[len(part):] + quote, v, n))
+                    if len(out) >= limit:
+                        break
+            return out
         j = max(value.rfind(c) for c in " (")
         token = value[j + 1:]
         if not token or token[0] in "'\"0123456789":
@@ -118,14 +142,26 @@ class FilterBar(Vertical):
         hints: list[str]
 
     @dataclass
+    class ErrorChanged(Message):
+        """The error under the bar appeared or went (``has_error``)."""
+
+        shown: bool
+
+    @dataclass
     class CompletionsLoaded(Message):
         completions: Any  # store.query.Completions
+
+    @dataclass
+    class ValuesLoaded(Message):
+        values: Any  # store.query.hints.FieldValues
 
     def __init__(self, suggester: FilterSuggester, placeholder: str = "", id: str = "filter-box") -> None:
         super().__init__(id=id)
         self.suggester = suggester
         self.placeholder = placeholder
         self._error_text = ""  # the text the shown error is about
+        self._source: Optional[tuple] = None  # (store, project) completions are read from
+        self._reading: set[str] = set()  # metadata paths whose values are being read
 
     def compose(self) -> ComposeResult:
         yield FilterInput(placeholder=self.placeholder, suggester=self.suggester, id="filter", select_on_focus=False)
@@ -145,8 +181,19 @@ class FilterBar(Vertical):
         self.input.value = text
         self.hide_error()
 
+    @property
+    def has_error(self) -> bool:
+        """Is an error in the bar's (new) text on show?"""
+        return bool(self.query_one("#filter-error").display)
+
     def hide_error(self) -> None:
-        self.query_one("#filter-error").display = False
+        self._set_error_shown(False)
+
+    def _set_error_shown(self, shown: bool) -> None:
+        err = self.query_one("#filter-error")
+        if err.display != shown:
+            err.display = shown
+            self.post_message(self.ErrorChanged(shown))
 
     def show_error(self, exc: QueryError) -> None:
         """A bad filter: the message and a caret under the column."""
@@ -154,25 +201,53 @@ class FilterBar(Vertical):
         self._error_text = self.input.value
         caret = " " * exc.pos + "^"
         err.update(Text(f"{caret}\n{exc.message} at column {exc.column}", style="bold red"))
-        err.display = True
+        self._set_error_shown(True)
 
     @on(Input.Changed, "#filter")
     def _show_candidates(self, event: Input.Changed) -> None:
         """Under the bar while typing: what the word being typed can become, with counts."""
         err = self.query_one("#filter-error", Static)
         if err.display and event.value != self._error_text:
-            err.display = False  # the caret pointed into the text that was wrong, not this one
+            self._set_error_shown(False)  # the caret pointed into the text that was wrong, not this one
+        self._candidates(event.value, event.input.has_focus)
+
+    def _candidates(self, value: str, focused: bool) -> None:
         hint = self.query_one("#filter-hint", Static)
-        found = self.suggester.candidates(event.value) if event.input.has_focus else []
+        found = self.suggester.candidates(value) if focused else []
+        wanted = self.suggester.wanted
+        if wanted and self._source is not None and wanted not in self._reading:
+            self._reading.add(wanted)
+            self.load_values(*self._source, wanted)
         if not found:
             hint.display = False
             return
         parts = [f"{word} ({count:,})" if count is not None else word for _, word, count in found]
         line = Text(" tab → ", style="bold")
         line.append(" · ".join(parts), style="dim")
+        m = VALUE_AFTER.search(value)
+        known = self.suggester.values.get(m.group("path")) if m else None
+        if known is not None and known.sampled:
+            line.append(f"   (counts: the newest {SAMPLE:,} spans)", style="dim italic")
         line.no_wrap, line.overflow = True, "ellipsis"
         hint.update(line)
         hint.display = True
+
+    @work(thread=True, group="values")
+    def load_values(self, store, project: str, path: str) -> None:
+        """Read the known values of a metadata path (a sample of the newest spans)."""
+        try:
+            found = field_values(store, project, path)
+        except Exception:
+            return  # completion is a convenience
+        finally:
+            store.release_thread()
+        self.post_message(self.ValuesLoaded(found))
+
+    def on_filter_bar_values_loaded(self, event: ValuesLoaded) -> None:
+        event.stop()
+        self._reading.discard(event.values.path)
+        self.suggester.values[event.values.path] = event.values
+        self._candidates(self.input.value, self.input.has_focus)
 
     @on(Input.Blurred, "#filter")
     def _hide_candidates(self) -> None:
@@ -189,9 +264,14 @@ class FilterBar(Vertical):
             return
         self.post_message(self.Applied(event.value))
 
-    @work(thread=True, exclusive=True, group="completions")
     def load_completions(self, store, project: str) -> None:
-        """Read the project's field paths, tags and names (with counts) for completion."""
+        """Read the project's field paths, tags and names (with counts) for completion; the
+        values of metadata paths are read from there too, when wanted."""
+        self._source = (store, project)
+        self._read_completions(store, project)
+
+    @work(thread=True, exclusive=True, group="completions")
+    def _read_completions(self, store, project: str) -> None:
         worker = get_current_worker()
         try:
             comp = completions(store, project)

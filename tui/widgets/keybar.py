@@ -14,6 +14,9 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 
+PINNED = {"quit", "app.quit", "back", "screen.back"}  # the way out of a screen
+
+
 class KeyBar(Widget):
     DEFAULT_CSS = """
     KeyBar {
@@ -54,6 +57,7 @@ class KeyBar(Widget):
 
         items: list[Text] = []
         help_item: Text | None = None
+        way_out: Text | None = None  # quit (or back): kept whatever the width, as help is
         seen: set[str] = set()
         palette = None
         if isinstance(self.screen.focused, Input):  # typing: say how to finish
@@ -68,9 +72,13 @@ class KeyBar(Widget):
             it = item(self.app.get_key_display(binding), binding.description, enabled)
             if binding.action in ("help", "app.help"):
                 help_item = it  # kept whatever the width: the way to every other key
+            elif binding.action in PINNED and way_out is None:
+                way_out = it
             else:
                 items.append(it)
         tail = Text(end="")
+        if way_out is not None:
+            tail.append_text(way_out)
         if help_item is not None:
             tail.append_text(help_item)
         if palette is not None:

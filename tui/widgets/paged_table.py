@@ -37,6 +37,7 @@ PAGE = 50  # rows a page
 MAX_ROWS = 1000  # rows the window holds at most
 EDGE_BELOW, EDGE_ABOVE = 10, 5  # the next page loads when the cursor is this close to an edge
 PAD = 1  # blank cells either side of a cell's content
+NARROW = 100  # below this many columns a cell has no blank on its left (one between cells)
 MARK = "mark"  # the key of the marks column
 
 
@@ -98,18 +99,21 @@ class Placed:
     label: str
     width: int
     render: Callable[[Any, int], Text]
+    pad_left: int = PAD
 
     def get_render_width(self, table: Any = None) -> int:
-        return self.width + 2 * PAD
+        return self.pad_left + self.width + PAD
 
 
 def layout(columns: Sequence[Column], width: int) -> list[Placed]:
-    """The columns shown at ``width`` cells, with their widths (flexible ones at least 8)."""
+    """The columns shown at ``width`` cells, with their widths (flexible ones at least 8).
+    On a narrow terminal cells are one blank apart instead of two."""
+    left = PAD if width >= NARROW else 0
     shown = [(c, c.width_at(width)) for c in columns if width >= c.show_from]
-    fixed = sum(w + 2 * PAD for _, w in shown if w)
+    fixed = sum(w + left + PAD for _, w in shown if w)
     n_flex = sum(1 for _, w in shown if not w)
-    flex = max(8, (width - fixed - 2 - 2 * PAD * n_flex) // max(1, n_flex))
-    return [Placed(c.key, c.label, w or flex, c.render) for c, w in shown]
+    flex = max(8, (width - fixed - 2 - (left + PAD) * n_flex) // max(1, n_flex))
+    return [Placed(c.key, c.label, w or flex, c.render, left) for c, w in shown]
 
 
 class PagedTable(ScrollView, can_focus=True):
@@ -548,7 +552,7 @@ class PagedTable(ScrollView, can_focus=True):
                 text.pad_left(col.width - text.cell_len)
             else:
                 text.pad_right(col.width - text.cell_len)
-            line.append(" " * PAD)
+            line.append(" " * col.pad_left)
             line.append_text(text)
             line.append(" " * PAD)
         return line

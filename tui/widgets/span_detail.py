@@ -20,6 +20,18 @@ from tui.widgets.json_tree import JsonTree
 from tui.widgets.transcript import render_value
 
 TABS = ("input", "output", "expected", "metadata", "metrics", "scores", "comments")
+# Tab labels, longest first: the first set that fits the pane's width is shown (every tab
+# stays visible on an 80-column terminal).
+LABELS = (
+    ("Input", "Output", "Expected", "Metadata", "Metrics", "Scores", "Comments"),
+    ("Input", "Output", "Exp", "Meta", "Metrics", "Scores", "Comments"),
+    ("In", "Out", "Exp", "Meta", "Metr", "Scores", "Cmts"),
+)
+TAB_PAD = 2  # a tab's blank either side
+
+
+def labels_for(width: int) -> tuple[str, ...]:
+    return next((ls for ls in LABELS if sum(len(x) + TAB_PAD for x in ls) <= width), LABELS[-1])
 
 
 class SpanDetail(Vertical):
@@ -31,10 +43,18 @@ class SpanDetail(Vertical):
         self.tab = "input"  # the tab shown
 
     def compose(self) -> ComposeResult:
-        yield Tabs(*(Tab(tab.capitalize(), id=tab) for tab in TABS), id="detail")
+        tabs = Tabs(*(Tab(label, id=tab) for tab, label in zip(TABS, LABELS[0])), id="detail")
+        tabs.can_focus = False  # 1-7 and [ ] pick a tab: `tab` from the tree goes to the value
+        yield tabs
         with VerticalScroll(id="s-value"):
             yield Static("", id="v-value", classes="value")
         yield JsonTree(id="j-value", classes="json")
+
+    def on_resize(self) -> None:
+        labels = labels_for(self.size.width)
+        for tab, label in zip(self.query(Tab), labels):
+            if tab.label_text != label:
+                tab.label = label
 
     def show(self, span: dict) -> None:
         """Show ``span`` (in the current tab)."""

@@ -42,15 +42,20 @@ def node_label(info, node, *, bar: int = BAR, found: Optional[bool] = None) -> T
     if found is not None:
         t.append("◆" if found else " ", style="bold yellow")
     t.append_text(waterfall(info, node, bar))
-    # The error mark leads (a narrow tree cuts the end of the line; NO_COLOR hides red).
+    # The error mark and the duration lead (a narrow tree cuts the end of the line; NO_COLOR
+    # hides red); durations take at most 5 cells, so the names line up after them.
     t.append(" ! " if node.has_error else " ", style="bold red")
+    t.append(f"{fmt_duration(node.duration):>5} ", style="dim")
     typ = (node.type or "?")[:4]
     t.append(f"{typ:<4} ", style=TYPE_STYLE.get(node.type or "", "white"))
+    detached = getattr(node, "detached", "")
+    if detached:  # shown under the root, not under its logged parent
+        t.append("↺ " if detached == "cycle" else "? ", style="bold yellow")
     t.append(node.name or node.span_id, style="bold" if node.children else "")
-    extra = [fmt_duration(node.duration)]
+    if detached:
+        t.append(f"  (parent {'cycle' if detached == 'cycle' else 'missing'})", style="yellow")
     if node.tokens:
-        extra.append(f"{fmt_tokens(node.tokens)} tok")
-    t.append("  " + " ".join(e for e in extra if e), style="dim")
+        t.append(f" {fmt_tokens(node.tokens)} tok", style="dim")
     return t
 
 
@@ -62,6 +67,8 @@ class SpanTree(Tree):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="trace.down"),
         Binding("k", "cursor_up", "Up", show=False, id="trace.up"),
+        Binding("g,home", "first_span", "First span", show=False, id="trace.first"),
+        Binding("G,end", "last_span", "Last span shown", show=False, id="trace.last"),
     ]
 
     def __init__(self, *args, **kw) -> None:
@@ -138,6 +145,18 @@ class SpanTree(Tree):
         """
         self._tree_lines  # noqa: B018 - rebuilds the line cache so node._line is current
         self.move_cursor(node)
+
+    def action_first_span(self) -> None:
+        """The top of the tree (the root span)."""
+        nodes = self.visible_span_nodes()
+        if nodes:
+            self.goto(nodes[0])
+
+    def action_last_span(self) -> None:
+        """The last span the tree shows (under expanded parents)."""
+        nodes = self.visible_span_nodes()
+        if nodes:
+            self.goto(nodes[-1])
 
     def reveal_node(self, node: TreeNode) -> None:
         """Expand every parent of ``node`` and put the cursor on it."""
