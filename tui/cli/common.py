@@ -18,7 +18,7 @@ from store.errors import InputError, NotFound, QueryError, QueryTimeout, StoreEr
 
 app = typer.Typer(
     name="bt-tui",
-    help="Keyboard-first terminal app over one SQLite file: LLM traces, filters, review, datasets, experiments.",
+    help="Keyboard-first terminal app over one SQLite file: LLM traces, filters, comments, tags, scores, export.",
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
