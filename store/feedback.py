@@ -15,7 +15,7 @@ import orjson
 
 from .audit import audit
 from .connection import Store
-from .errors import InputError, NotFound
+from .errors import InputError, NotFound, StoreError
 from .jsontext import dumps_text, json_or_null, loads
 from .models import Comment, FeedbackIn, comment_id, now_iso
 from .projects import project_id
@@ -37,12 +37,22 @@ def _no_row(row_id: str, project: str) -> NotFound:
     return NotFound(f"no row with id {row_id!r} in project {project!r}")
 
 
-def apply_feedback(store: Store, project: str, row_id: str, fb: FeedbackIn) -> FeedbackResult:
+class EditConflict(StoreError):
+    """The value an edit was based on changed meanwhile (someone else saved first)."""
+
+
+_UNSET: Any = object()
+
+
+def apply_feedback(store: Store, project: str, row_id: str, fb: FeedbackIn, *,
+                   expected_was: Any = _UNSET) -> FeedbackResult:
     """Apply a change to a row, against its current values inside the write transaction (so
     a change another process made meanwhile is never overwritten): scores set per name and
     ``remove_scores`` dropped (Braintrust: scores merge), ``remove_tags`` removed then ``tags``
     added, expected replaced, metadata merged, a comment appended. Every change is audited
-    (these audit entries are also what a re-import keeps: ``spans.keep_human_edits``). Atomic."""
+    (these audit entries are also what a re-import keeps: ``spans.keep_human_edits``). Atomic.
+    ``expected_was``: the expected the editor showed; when the row's expected is no longer that,
+    nothing is written and ``EditConflict`` says so (compare-and-set, in the transaction)."""
     if fb.comment is not None and not fb.comment.strip():
         raise InputError(BLANK_COMMENT)
     pid = project_id(store, project, create=False)
@@ -71,6 +81,8 @@ def apply_feedback(store: Store, project: str, row_id: str, fb: FeedbackIn) -> F
                 audit(conn, pid, "span", row_id, "tags", fb.author, tags, new_tags)
             tags = new_tags
         expected = None if expected_t is None else loads(expected_t)
+        if expected_was is not _UNSET and fb.has_expected and expected != expected_was:
+            raise EditConflict(f"expected of {row_id} changed since you opened it")
         if fb.has_expected:
             conn.execute("UPDATE spans SET expected = ? WHERE rid = ?", (json_or_null(fb.expected), rid))
             audit(conn, pid, "span", row_id, "expected", fb.author, expected, fb.expected)
@@ -91,9 +103,6 @@ def apply_feedback(store: Store, project: str, row_id: str, fb: FeedbackIn) -> F
             result.comment_id = c.id
         result.scores, result.tags, result.expected = scores, tags, expected
         return result
-
-
-_UNSET: Any = object()
 
 
 def edit_row(store: Store, project: str, row_id: str, *, author: str,

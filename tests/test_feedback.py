@@ -254,3 +254,27 @@ def test_blank_comment_is_refused_by_the_store(tmp_path):
             add_comment(s, "p", "r", "  ", "a")
     finally:
         s.close()
+
+
+def test_expected_edit_is_compare_and_set(tmp_path):
+    """An editor saves expected only if the row still has the expected it showed: a change made
+    meanwhile (another reviewer, a CLI script) is never overwritten silently."""
+    from store import Store
+    from store.audit import audit_log
+    from store.export import get_span
+    from store.feedback import EditConflict, apply_feedback
+    from store.models import FeedbackIn
+    from store.spans import log_spans
+
+    st = Store(tmp_path / "cas.db")
+    log_spans(st, "p", [{"id": "r", "input": "q", "expected": "old"}])
+    apply_feedback(st, "p", "r", FeedbackIn(expected="theirs", has_expected=True, author="cli"))
+    with pytest.raises(EditConflict):
+        apply_feedback(st, "p", "r", FeedbackIn(expected="mine", has_expected=True, author="tui"),
+                       expected_was="old")
+    assert get_span(st, "p", "r")["expected"] == "theirs"
+    assert [e["author"] for e in audit_log(st, "r") if e["field"] == "expected"] == ["cli"]
+    apply_feedback(st, "p", "r", FeedbackIn(expected="mine", has_expected=True, author="tui"),
+                   expected_was="theirs")
+    assert get_span(st, "p", "r")["expected"] == "mine"
+    st.close()

@@ -19,7 +19,7 @@ import orjson
 from store.selection import Selection, count_selection, export_selection, retag_selection
 from store.audit import default_author
 from store.export import get_span
-from store.feedback import add_comment, apply_feedback, retag
+from store.feedback import EditConflict, add_comment, apply_feedback, retag
 from store.models import FeedbackIn
 from store.query.hints import completions
 from tui import clipboard
@@ -183,12 +183,13 @@ class ExpectedChanged(Exception):
 
 
 def _save_expected(store, project: str, row_id: str, original: Any, value: Any, text: str, author: str) -> None:
-    current = get_span(store, project, row_id).get("expected")
-    if current != original:
+    try:
+        apply_feedback(store, project, row_id, FeedbackIn(expected=value, has_expected=True, author=author),
+                       expected_was=original)
+    except EditConflict:
         path = _keep(text, f"expected-{row_id}")
         raise ExpectedChanged(f"expected of {row_id} changed since you opened it: not saved; reload to see it"
-                              f" (your text is in {path})")
-    apply_feedback(store, project, row_id, FeedbackIn(expected=value, has_expected=True, author=author))
+                              f" (your text is in {path})") from None
 
 
 def _keep(text: str, name: str) -> str:
