@@ -61,3 +61,24 @@ async def test_help_lines_keep_key_description_and_id_together(demo_db, tui_env)
         text = static_text(app.screen.query_one("#help-text"), width=66)
         for line in text.splitlines():
             assert not re.fullmatch(r"\s*app\.\w+\s*", line), f"an id alone on a line: {line!r}"
+
+
+async def test_every_binding_help_lists_has_an_id(demo_db, tui_env):
+    """Every key a screen offers (the screen's, the table's, the tree's) has an id the keymap
+    can name; help shows it. Textual's inherited scroll keys were listed without one."""
+    from textual.binding import Binding
+
+    from tui.app import _HELP_SKIP_ACTIONS
+
+    app = make_app(demo_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_rows(pilot)
+        for _ in range(2):  # the Logs screen, then a trace
+            missing = [f"{type(a.node).__name__}:{k}" for k, a in app.screen.active_bindings.items()
+                       if isinstance(a.binding, Binding) and a.binding.description and not a.binding.id
+                       and a.node is not app and type(a.node).__name__ not in ("VerticalScroll", "Input")
+                       and a.binding.description != "palette" and a.binding.action not in _HELP_SKIP_ACTIONS]
+            assert missing == [], missing
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, TraceScreen), "the trace screen")
+            await settle(pilot)

@@ -13,6 +13,8 @@ from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from tui.widgets.tree_keys import tree_bindings
+
 MAX_CHILDREN = 1000  # items shown under one node; the pager (o) has the whole value
 
 
@@ -45,6 +47,7 @@ class JsonTree(Tree):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="json.down"),
         Binding("k", "cursor_up", "Up", show=False, id="json.up"),
+        *tree_bindings("json"),
     ]
 
     def __init__(self, **kw) -> None:

@@ -130,6 +130,10 @@ class PagedTable(ScrollView, can_focus=True):
         Binding("home", "first", "First row", show=False, id="table.first"),
         Binding("end", "last", "Last row", show=False, id="table.last"),
         Binding("enter", "select_cursor", "Open", show=False, id="table.select"),
+        Binding("left", "scroll_left", "Scroll left", show=False, id="table.left"),
+        Binding("right", "scroll_right", "Scroll right", show=False, id="table.right"),
+        Binding("ctrl+pageup", "page_left", "Page left", show=False, id="table.page_left"),
+        Binding("ctrl+pagedown", "page_right", "Page right", show=False, id="table.page_right"),
     ]
 
     COMPONENT_CLASSES = {"paged-table--header", "paged-table--cursor", "paged-table--even-row"}

@@ -13,6 +13,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tui.format import fmt_duration, fmt_tokens
+from tui.widgets.tree_keys import tree_bindings
 
 BAR = 16
 TYPE_STYLE = {"llm": "magenta", "tool": "cyan", "task": "green", "function": "yellow", "eval": "blue",
@@ -69,6 +70,7 @@ class SpanTree(Tree):
         Binding("k", "cursor_up", "Up", show=False, id="trace.up"),
         Binding("g,home", "first_span", "First span", show=False, id="trace.first"),
         Binding("G,end", "last_span", "Last span shown", show=False, id="trace.last"),
+        *tree_bindings("tree", skip=("home", "end")),  # g/G and home/end: first/last span
     ]
 
     def __init__(self, *args, **kw) -> None:
