@@ -16,7 +16,7 @@ from .connection import Store
 from .errors import InputError, StoreError
 from .migrations import secondary_indexes
 from .models import SpanIn, now_iso
-from .projects import project_id
+from .projects import drop_new_project, ensure_project
 from .spans import (
     TraceTimes,
     index_new_rows,
@@ -53,6 +53,7 @@ class ImportResult:
     reason_counts: dict[str, int] = field(default_factory=dict)
     trace_times: Optional[TraceTimes] = None  # filled by the parser
     unknown_keys: dict[str, int] = field(default_factory=dict)  # key -> lines that had it (ignored)
+    kept_edits: int = 0  # rows whose human edits were kept over the imported values (``write_spans``)
 
 
 from .models import validation_reason  # noqa: E402  (it explains any SpanIn error; lives with the models)
@@ -236,35 +237,38 @@ def import_jsonl(
     """Import spans from a JSONL byte stream.
 
     Default: all or nothing in one transaction; the first bad line raises ``InputError``
-    (``FILE:LINE: reason``) and nothing is written. ``skip_invalid``: good lines are imported,
-    bad ones counted and reported. Re-importing the same rows changes nothing (upsert by id,
-    and an update only when a value differs).
+    (``FILE:LINE: reason``) and nothing is written. ``skip_invalid``: good lines are imported, bad ones
+    counted and reported. Re-importing the same rows changes nothing (upsert by id, and an
+    update only when a value differs). A missing project is created inside the import's
+    transaction: a failed import, or one of no spans, leaves none behind.
     """
-    pid = project_id(store, project)
-    args = (pid, label, skip_invalid, now_iso())
     path = getattr(stream, "name", None)
     size = 0
     if isinstance(path, str) and os.path.isfile(path):
         size = os.path.getsize(path)
-    worker: "threading.Thread | multiprocessing.process.BaseProcess"
-    if size >= PROCESS_MIN_BYTES:
-        import tempfile
-
-        ctx = multiprocessing.get_context("spawn")
-        q = ctx.Queue(maxsize=8)
-        spill_dir = tempfile.mkdtemp(prefix="bt-tui-import-")
-        worker = ctx.Process(target=_parse_file_in_process, args=(path, *args, q, spill_dir), daemon=True)
-    else:
-        q = queue.Queue(maxsize=4)
-        worker = threading.Thread(target=_parse_batches, args=(stream, *args, q), daemon=True)
-    worker.start()
-    imported = 0
+    worker: "threading.Thread | multiprocessing.process.BaseProcess | None" = None
+    q = None
+    imported = kept = 0
     # A bigger page cache while importing: the id index takes random inserts and the FTS5
     # segments and index rebuilds sort; 64 MB spilled to the WAL mid-transaction.
     cache = store.conn.execute("PRAGMA cache_size").fetchone()[0]
     store.conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KB}")
     try:
         with store.write() as conn:
+            pid, new_project = ensure_project(conn, project)
+            args = (pid, label, skip_invalid, now_iso())
+            if size >= PROCESS_MIN_BYTES:
+                import tempfile
+
+                ctx = multiprocessing.get_context("spawn")
+                q = ctx.Queue(maxsize=8)
+                spill_dir = tempfile.mkdtemp(prefix="bt-tui-import-")
+                worker = ctx.Process(target=_parse_file_in_process, args=(path, *args, q, spill_dir), daemon=True)
+                worker.start()
+            else:
+                q = queue.Queue(maxsize=4)
+                worker = threading.Thread(target=_parse_batches, args=(stream, *args, q), daemon=True)
+                worker.start()
             existing = max_rid(conn)
             had_rows = project_has_rows(conn, pid)
             indexed_upto = existing
@@ -287,7 +291,7 @@ def import_jsonl(
                     for name, _ in dropped:
                         conn.execute(f'DROP INDEX "{name}"')
                 if batch:
-                    write_spans(conn, pid, batch, index=False)
+                    kept += write_spans(conn, pid, batch, index=False)
                     imported += len(batch)
                     pending += len(batch)
                     pending_bytes += nbytes
@@ -296,12 +300,16 @@ def import_jsonl(
                     pending = pending_bytes = 0
                 if progress:
                     progress(nbytes)
-            _index_since(conn, indexed_upto)
-            for _, sql in dropped:
-                conn.execute(sql)
-            record_trace_times(conn, pid, result.trace_times, existing, had_rows)
-            new = conn.execute("SELECT count(*) FROM spans WHERE rid > ?", (existing,)).fetchone()[0]
-            refresh_stats(conn, new)
+            if new_project and not imported:
+                drop_new_project(conn, pid)  # nothing to import: no empty project either
+                new = 0
+            else:
+                _index_since(conn, indexed_upto)
+                for _, sql in dropped:
+                    conn.execute(sql)
+                record_trace_times(conn, pid, result.trace_times, existing, had_rows)
+                new = conn.execute("SELECT count(*) FROM spans WHERE rid > ?", (existing,)).fetchone()[0]
+                refresh_stats(conn, new)
     finally:
         store.conn.execute(f"PRAGMA cache_size = {int(cache)}")
         if isinstance(worker, threading.Thread):
@@ -311,7 +319,7 @@ def import_jsonl(
                     q.get(timeout=0.05)
                 except queue.Empty:
                     pass
-        else:
+        elif worker is not None and worker.pid is not None:
             if worker.is_alive():
                 worker.terminate()
             worker.join()
@@ -320,4 +328,5 @@ def import_jsonl(
             shutil.rmtree(spill_dir, ignore_errors=True)
     result.imported = imported
     result.new = new
+    result.kept_edits = kept
     return result

@@ -647,3 +647,42 @@ def test_bulk_decision_from_the_file_size_comes_before_the_first_batch(monkeypat
         store.conn.execute("INSERT INTO spans_fts (spans_fts) VALUES ('integrity-check')")
     finally:
         store.close()
+
+
+# --- the project of an import (issue 9) ---------------------------------------------------------
+
+
+def test_the_import_creates_a_new_project_inside_its_transaction(tmp_path, db_path):
+    """The project was made before the import's transaction, and the CLI removed it again after
+    a failed import (racy with another import into it): a failed or empty import, through any
+    caller, leaves no project; a reader never sees the new project before its rows."""
+    store = Store(db_path)
+    try:
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text(dump_line(small_span(1)) + "\n" + BAD_LINES["tags_as_string"] + "\n")
+        with open(bad, "rb") as f, pytest.raises(InputError):
+            sj.import_jsonl(store, "new", f, label=str(bad))
+        assert store.conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 0
+        empty = tmp_path / "empty.jsonl"
+        empty.write_text("\n")
+        with open(empty, "rb") as f:
+            assert sj.import_jsonl(store, "new", f).lines == 0
+        assert store.conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 0
+        with open(bad, "rb") as f:
+            assert sj.import_jsonl(store, "new", f, skip_invalid=True).skipped == 1
+        assert store.conn.execute("SELECT name FROM projects").fetchall() == [("new",)]
+
+        seen = []
+        reader = Store(db_path, readonly=True)
+
+        def progress(_):
+            if not seen:
+                seen.append(reader.conn.execute("SELECT name FROM projects ORDER BY name").fetchall())
+
+        with open(write_jsonl(tmp_path / "ok.jsonl", [small_span(i) for i in range(3)]), "rb") as f:
+            res = sj.import_jsonl(store, "other", f, progress=progress)
+        reader.close()
+        assert res.new == 3 and seen == [[("new",)]]
+        assert store.conn.execute("SELECT name FROM projects ORDER BY name").fetchall() == [("new",), ("other",)]
+    finally:
+        store.close()

@@ -47,8 +47,6 @@ def import_logs(
 ) -> None:
     """Import spans into the project's logs (upsert by id: re-importing changes nothing)."""
     from store.jsonl import import_jsonl
-    from store.projects import discard_if_empty, find_project
-    from store.spans import counting_kept_edits
 
     with user_errors():
         if fmt not in ("auto", "jsonl"):
@@ -59,23 +57,15 @@ def import_logs(
             raise UsageError(f"{file}: no such file")
         _detect_format(file, fmt)
         store = open_store()
-        new_project = find_project(store, state.project) is None
         t0 = time.perf_counter()
-        try:
-            if file == "-":
-                with progress_bar("importing <stdin>", None) as adv, counting_kept_edits() as kept:
-                    res = import_jsonl(store, state.project, sys.stdin.buffer, label="<stdin>", skip_invalid=skip_invalid, progress=adv)
-            else:
-                size = Path(file).stat().st_size if Path(file).is_file() else None
-                with open(file, "rb") as f, progress_bar(f"importing {Path(file).name}", size) as adv, \
-                        counting_kept_edits() as kept:
-                    res = import_jsonl(store, state.project, f, label=file, skip_invalid=skip_invalid, progress=adv)
-        except BaseException:
-            if new_project:  # the import made the project: a failed one leaves none behind
-                discard_if_empty(store, state.project)
-            raise
-        if new_project and not res.imported:
-            discard_if_empty(store, state.project)
+        # A new project is made inside the import's transaction: a failed import leaves none.
+        if file == "-":
+            with progress_bar("importing <stdin>", None) as adv:
+                res = import_jsonl(store, state.project, sys.stdin.buffer, label="<stdin>", skip_invalid=skip_invalid, progress=adv)
+        else:
+            size = Path(file).stat().st_size if Path(file).is_file() else None
+            with open(file, "rb") as f, progress_bar(f"importing {Path(file).name}", size) as adv:
+                res = import_jsonl(store, state.project, f, label=file, skip_invalid=skip_invalid, progress=adv)
         dt = time.perf_counter() - t0
         if not res.lines:
             note(f"nothing to import: {'<stdin>' if file == '-' else file} has no spans")
@@ -85,8 +75,9 @@ def import_logs(
             f"imported {res.imported} spans into project {state.project!r} in {dt:.1f}s"
             f" ({res.new} new, {updated} already present: updated where they differed)"
         )
-        if kept.rows:
-            note(f"kept human edits on {kept.rows} row{'s' if kept.rows != 1 else ''}: scores, tags, expected and"
+        if res.kept_edits:
+            n = res.kept_edits
+            note(f"kept human edits on {n} row{'s' if n != 1 else ''}: scores, tags, expected and"
                  " metadata people changed after the row was logged win over the imported values")
         if res.unknown_keys:
             keys = sorted(res.unknown_keys.items(), key=lambda kv: -kv[1])
