@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import marshal
 import multiprocessing
 import os
@@ -32,6 +34,9 @@ BATCH_BYTES = 2 << 20  # ...and at most this much JSONL (long spans: smaller bat
 FTS_EVERY = 20_000  # rows between full-text/side-table index passes during an import, at most...
 FTS_EVERY_BYTES = 32 << 20  # ...and at most this much JSONL (the rows are read back while still in the page cache)
 BULK_MIN_ROWS = 50_000  # past this many rows (and more than the table held) rebuild indexes at the end
+MAX_LINE_BYTES = 16 << 20  # one line (one span), its newline included; a longer one is a bad line
+MAX_REASONS = 20  # bad lines named one by one (FILE:LINE: reason); the rest are counted
+BOM = b"\xef\xbb\xbf"  # a UTF-8 byte order mark (Windows tools write one): accepted at a line's start
 
 
 # Keys of Braintrust's own exported rows that bt-tui has no use for: ignored without a word
@@ -49,11 +54,20 @@ class ImportResult:
     new: int = 0  # rows that were not in the database before
     skipped: int = 0
     lines: int = 0
-    reasons: list[str] = field(default_factory=list)  # first few skip reasons, "FILE:LINE: why"
+    reasons: list[str] = field(default_factory=list)  # the first MAX_REASONS skipped lines, "FILE:LINE: why"
     reason_counts: dict[str, int] = field(default_factory=dict)
     trace_times: Optional[TraceTimes] = None  # filled by the parser
     unknown_keys: dict[str, int] = field(default_factory=dict)  # key -> lines that had it (ignored)
     kept_edits: int = 0  # rows whose human edits were kept over the imported values (``write_spans``)
+
+
+def more_bad_lines(n: int) -> str:
+    """The line that ends a list of bad lines cut at MAX_REASONS."""
+    return f"... and {n} more bad line{'s' if n != 1 else ''}"
+
+
+def too_long() -> str:
+    return f"line is longer than {MAX_LINE_BYTES / (1 << 20):g} MB (the limit for one span)"
 
 
 from .models import validation_reason  # noqa: E402  (it explains any SpanIn error; lives with the models)
@@ -92,12 +106,52 @@ def _index_since(conn, after_rid: int) -> int:
     return max_rid(conn)
 
 
+_LINE_ERRORS = (ValidationError, InputError, ValueError, OverflowError, TypeError)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        return validation_reason(exc)
+    if isinstance(exc, InputError):
+        return exc.reason
+    return str(exc)
+
+
+def _second_look(validate, pid, line, import_time, exc):
+    """A line that failed: once more without a leading UTF-8 byte order mark, if it has one
+    (only bad lines pay for the check). ``(span, record, None)``, or ``(None, None, reason)``."""
+    bom = BOM if isinstance(line, bytes) else "\ufeff"
+    if line.startswith(bom):
+        line = line[len(bom):]
+        try:
+            span = validate(line)
+            return span, span_record(pid, span, line, import_time), None
+        except _LINE_ERRORS as again:
+            exc = again
+    return None, None, _reason(exc)
+
+
+def _skip_rest(readline) -> int:
+    """Read past the rest of a too long line, a MB at a time (never holding it); its bytes."""
+    n = 0
+    while True:
+        chunk = readline(1 << 20)
+        n += len(chunk)
+        if not chunk or chunk[-1:] in (b"\n", "\n"):
+            return n
+
+
 def _parse_batches(stream, pid, label, skip_invalid, import_time, out) -> None:
     """Producer: read, validate and turn lines into bound parameters, a batch at a time.
 
     Puts ``(batch, nbytes)`` items, then ``("done", ImportResult)``; or an exception.
     Runs beside the writer (a thread, or a process for big files) so that parsing overlaps
     with SQLite writing.
+
+    A bad line is counted and the first MAX_REASONS are named. Without ``skip_invalid`` the
+    first one dooms the import: the rest of the file is still checked (so the error names
+    every bad line, not just the first) but no more rows go to the writer, and the end is an
+    ``InputError`` for the first bad line with the others in its ``also``.
     """
     result = ImportResult()
     times = TraceTimes()
@@ -105,32 +159,52 @@ def _parse_batches(stream, pid, label, skip_invalid, import_time, out) -> None:
     validate = SpanIn.__pydantic_validator__.validate_json  # SpanIn.model_validate_json, minus a wrapper
     batch: list = []
     read_bytes = lines = 0
+    limit = MAX_LINE_BYTES
+    failed = False  # a bad line and not skip_invalid: check the rest, write nothing more
+    first_bad: Optional[InputError] = None
+    reasons = result.reasons
+
+    def bad_line(lineno: int, reason: str) -> None:
+        nonlocal failed, first_bad, batch
+        result.skipped += 1
+        kind = _kind(reason)
+        result.reason_counts[kind] = result.reason_counts.get(kind, 0) + 1
+        if len(reasons) < MAX_REASONS:
+            reasons.append(f"{label}:{lineno}: {reason}")
+        if first_bad is None:
+            first_bad = InputError(reason, path=label, line=lineno)
+        if not skip_invalid:
+            failed, batch = True, []
+
+    # Lines are read at most ``limit + 1`` bytes at a time (a too long line is never held
+    # whole); a stream without readline (any iterable of lines) is iterated.
+    readline = getattr(stream, "readline", None)
+    if readline is not None:
+        head = readline(limit + 1)
+        source = itertools.chain((head,), iter(functools.partial(readline, limit + 1), head[:0]))
+    else:
+        source = stream
     try:
-        for lineno, line in enumerate(stream, 1):
+        for lineno, line in enumerate(source, 1):
+            n = len(line)
+            read_bytes += n
+            if n > limit:
+                if readline is not None and line[-1:] not in (b"\n", "\n"):
+                    read_bytes += _skip_rest(readline)
+                lines += 1
+                bad_line(lineno, too_long())
+                continue
             if not line.strip():
                 continue
             lines += 1
-            read_bytes += len(line)
             try:
                 span = validate(line)
                 params = span_record(pid, span, line, import_time)
-            except (ValidationError, InputError, ValueError, OverflowError, TypeError) as exc:
-                if isinstance(exc, ValidationError):
-                    reason = validation_reason(exc)
-                elif isinstance(exc, InputError):
-                    reason = exc.reason
-                else:
-                    reason = str(exc)
-                if not skip_invalid:
-                    result.lines = lines
-                    out.put(InputError(reason, path=label, line=lineno))
-                    return
-                result.skipped += 1
-                kind = _kind(reason)
-                result.reason_counts[kind] = result.reason_counts.get(kind, 0) + 1
-                if len(result.reasons) < 5:
-                    result.reasons.append(f"{label}:{lineno}: {reason}")
-                continue
+            except _LINE_ERRORS as exc:
+                span, params, reason = _second_look(validate, pid, line, import_time, exc)
+                if reason is not None:
+                    bad_line(lineno, reason)
+                    continue
             batch.append((tuple(params), span.comments))  # a plain tuple: see SpanRecord
             add_times(params)
             extra = span.__pydantic_extra__
@@ -139,10 +213,18 @@ def _parse_batches(stream, pid, label, skip_invalid, import_time, out) -> None:
                     if key not in BRAINTRUST_ROW_KEYS:
                         result.unknown_keys[key] = result.unknown_keys.get(key, 0) + 1
             if read_bytes >= BATCH_BYTES or len(batch) >= BATCH:
-                out.put((batch, read_bytes))
+                out.put((batch if not failed else [], read_bytes))  # doomed: the bytes, for progress
                 batch, read_bytes = [], 0
-        out.put((batch, read_bytes))
         result.lines = lines
+        if failed:
+            out.put(([], read_bytes))
+            also = reasons[1:]
+            if result.skipped > len(reasons):
+                also.append(more_bad_lines(result.skipped - len(reasons)))
+            first_bad.also = tuple(also)
+            out.put(first_bad)
+            return
+        out.put((batch, read_bytes))
         result.trace_times = times.settle()
         out.put(("done", result))
     except UnicodeDecodeError as exc:
@@ -236,8 +318,9 @@ def import_jsonl(
 ) -> ImportResult:
     """Import spans from a JSONL byte stream.
 
-    Default: all or nothing in one transaction; the first bad line raises ``InputError``
-    (``FILE:LINE: reason``) and nothing is written. ``skip_invalid``: good lines are imported, bad ones
+    Default: all or nothing in one transaction; a bad line raises ``InputError`` for the first
+    one (``FILE:LINE: reason``; the next MAX_REASONS - 1 and a count of the rest in its
+    ``also``) and nothing is written. ``skip_invalid``: good lines are imported, bad ones
     counted and reported. Re-importing the same rows changes nothing (upsert by id, and an
     update only when a value differs). A missing project is created inside the import's
     transaction: a failed import, or one of no spans, leaves none behind.

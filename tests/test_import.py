@@ -649,7 +649,141 @@ def test_bulk_decision_from_the_file_size_comes_before_the_first_batch(monkeypat
         store.close()
 
 
-# --- the project of an import (issue 9) ---------------------------------------------------------
+# --- a BOM, a line too long, and naming every bad line (issue 9) --------------------------------
+
+
+def test_a_utf8_bom_at_the_start_of_the_file_is_accepted(run_cli, tmp_path):
+    """Windows tools (Notepad, PowerShell's Out-File) start a UTF-8 file with a BOM: the first
+    line was 'malformed JSON'. Ids of rows without one are those of the file without the BOM."""
+    rows = [small_span(0), {"input": "no id", "output": "x", "created": "2024-01-01T00:00:00Z"}, small_span(2)]
+    plain = write_jsonl(tmp_path / "plain.jsonl", rows)
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    res = run_cli("--db", tmp_path / "bom.db", "import", "logs", bom)
+    assert res.returncode == 0, res.stderr
+    assert "imported 3 spans" in res.stderr
+    _import(run_cli, plain)
+    assert run_cli("--db", tmp_path / "bom.db", "export", "logs").stdout == _export(run_cli)
+    # Files joined with `cat` keep each one's BOM at the start of a line: accepted there too.
+    joined = tmp_path / "joined.jsonl"
+    joined.write_bytes(bom.read_bytes() + b"\xef\xbb\xbf" + dump_line(small_span(9)).encode() + b"\n")
+    res = run_cli("import", "logs", joined)
+    assert res.returncode == 0 and "imported 4 spans" in res.stderr, res.stderr
+
+
+def test_a_line_longer_than_the_limit_is_a_located_error_and_skippable(run_cli, tmp_path):
+    """A 50 MB line took 360 MB-1.1 GB of memory to refuse or import."""
+    limit = sj.MAX_LINE_BYTES
+    huge = dump_line(dict(small_span(1), input="x" * limit))  # just past the limit
+    lines = [dump_line(small_span(0)), huge, dump_line(small_span(2)), '{"id": "bad"']
+    path = tmp_path / "huge.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = run_cli("import", "logs", path)
+    assert res.returncode == 2
+    assert res.stderr.splitlines() == [
+        f"bt-tui: {path}:2: line is longer than {limit >> 20} MB (the limit for one span)",
+        f"{path}:4: malformed JSON at column 13: the line ends inside an object",
+    ]
+    res = run_cli("import", "logs", path, "--skip-invalid")
+    assert res.returncode == 0, res.stderr
+    assert "imported 2 spans" in res.stderr and "skipped 2 invalid lines" in res.stderr
+    assert f"{path}:2: line is longer than {limit >> 20} MB" in res.stderr
+    assert sorted(r["id"] for r in read_jsonl(_export(run_cli))) == ["b0", "b2"]
+
+
+def test_the_largest_line_allowed_is_imported_whole(tmp_path, db_path):
+    limit = sj.MAX_LINE_BYTES
+    row = small_span(1)
+    row["input"] = ""
+    pad = limit - len(dump_line(row).encode()) - 1  # the line and its newline: exactly the limit
+    row["input"] = "y" * pad
+    path = write_jsonl(tmp_path / "max.jsonl", [small_span(0), row])
+    assert path.stat().st_size == len(dump_line(small_span(0)).encode()) + 1 + limit
+    store = Store(db_path)
+    try:
+        with open(path, "rb") as f:
+            res = sj.import_jsonl(store, "default", f, label=str(path))
+        assert (res.imported, res.skipped) == (2, 0)
+        assert store.conn.execute("SELECT length(input) FROM spans WHERE id = 'b1'").fetchone()[0] == pad + 2
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("process", [False, True], ids=["thread", "process"])
+def test_a_too_long_line_is_never_held_whole(monkeypatch, tmp_path, db_path, process):
+    """The parser reads a line at most limit + 1 bytes at a time and skips the rest of a longer
+    one a MB at a time; the lines after it keep their numbers."""
+    import tracemalloc
+
+    monkeypatch.setattr(sj, "MAX_LINE_BYTES", 64 << 10)
+    if process:
+        monkeypatch.setattr(sj, "PROCESS_MIN_BYTES", 1024)
+    path = tmp_path / "long.jsonl"
+    with open(path, "wb") as f:
+        f.write(dump_line(small_span(0)).encode() + b"\n")
+        f.write(b'{"id":"long","input":"' + b"z" * (24 << 20) + b'"}\n')
+        f.write(dump_line(small_span(2)).encode() + b"\n" + b"[1]\n")
+    store = Store(db_path)
+    try:
+        tracemalloc.start()
+        with open(path, "rb") as f:
+            res = sj.import_jsonl(store, "default", f, label="long.jsonl", skip_invalid=True)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert (res.imported, res.skipped) == (2, 2)
+        mb = "16" if process else "0.0625"  # the spawned parser has the module's own limit
+        assert res.reasons == [f"long.jsonl:2: line is longer than {mb} MB (the limit for one span)",
+                               "long.jsonl:4: each line must be a JSON object"]
+        if not process:
+            assert peak < 8 << 20, peak  # a 24 MB line, never in memory
+    finally:
+        store.close()
+
+
+def _many_bad(tmp_path, bad_at):
+    lines = []
+    for i in range(1, 61):
+        lines.append(BAD_LINES["score_out_of_range"] if i in bad_at else dump_line(small_span(i)))
+    path = tmp_path / "many-bad.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_failed_import_names_the_first_20_bad_lines_and_counts_the_rest(run_cli, tmp_path, sql):
+    """It named only the first bad line: fix it, re-run, meet the next one."""
+    bad_at = list(range(3, 60, 2))  # 29 bad lines
+    path = _many_bad(tmp_path, bad_at)
+    reason = "scores.accuracy: a score must be a number in [0, 1] or null, got 1.5"
+    res = run_cli("--project", "fresh", "import", "logs", path)
+    assert res.returncode == 2
+    err = res.stderr.splitlines()
+    assert err[0] == f"bt-tui: {path}:3: {reason}"  # the contract's one-line error comes first
+    assert err[1:20] == [f"{path}:{n}: {reason}" for n in bad_at[1:20]]
+    assert err[20:] == ["... and 9 more bad lines"]
+    assert sql("SELECT count(*) FROM spans") == [(0,)] and sql("SELECT name FROM projects") == []
+    # --skip-invalid names them the same way.
+    res = run_cli("import", "logs", path, "--skip-invalid")
+    assert res.returncode == 0, res.stderr
+    out = res.stderr.splitlines()
+    assert out[0].startswith("imported 31 spans") and out[1] == "skipped 29 invalid lines: scores.accuracy (29)"
+    assert out[2:] == [f"{path}:{n}: {reason}" for n in bad_at[:20]] + ["... and 9 more bad lines"]
+    # 21 bad lines: 20 named and "1 more".
+    res = run_cli("import", "logs", _many_bad(tmp_path, list(range(10, 31))))
+    assert res.stderr.splitlines()[-1] == "... and 1 more bad line"
+
+
+def test_malformed_json_names_the_column_of_its_own_line(run_cli, tmp_path):
+    """`bad.jsonl:3: malformed JSON (EOF while parsing an object at line 2 column 0)` mixed the
+    file's line with the parser's idea of lines (the newline made a 'line 2')."""
+    path = tmp_path / "bad.jsonl"
+    good = dump_line(small_span(1))
+    path.write_text(f'{good}\n{good}\n{{"id": "x", "input": "oops"\n{{"id": "é",, "x": 1}}\n', encoding="utf-8")
+    res = run_cli("import", "logs", path)
+    assert res.returncode == 2
+    assert res.stderr.splitlines() == [
+        f"bt-tui: {path}:3: malformed JSON at column 28: the line ends inside an object",
+        f"{path}:4: malformed JSON at column 12: key must be a string",  # characters, not bytes
+    ]
 
 
 def test_the_import_creates_a_new_project_inside_its_transaction(tmp_path, db_path):

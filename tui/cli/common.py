@@ -64,7 +64,10 @@ def user_errors() -> Iterator[None]:
     except QueryTimeout as exc:
         raise fail(f"{exc} (--timeout); narrow the filter or raise --timeout", 2) from None
     except (InputError, UsageError, NotFound) as exc:
-        raise fail(str(exc), 2) from None
+        exit_ = fail(str(exc), 2)
+        for line in getattr(exc, "also", ()):  # the other bad lines of a file, one each
+            note(line)
+        raise exit_ from None
     except StoreError as exc:
         raise fail(str(exc), 2) from None
     except KeyboardInterrupt:

@@ -46,7 +46,7 @@ def import_logs(
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the good lines, report the bad ones (default: all or nothing)."),
 ) -> None:
     """Import spans into the project's logs (upsert by id: re-importing changes nothing)."""
-    from store.jsonl import import_jsonl
+    from store.jsonl import import_jsonl, more_bad_lines
 
     with user_errors():
         if fmt not in ("auto", "jsonl"):
@@ -87,8 +87,10 @@ def import_logs(
         if res.skipped:
             kinds = ", ".join(f"{k} ({n})" for k, n in sorted(res.reason_counts.items(), key=lambda kv: -kv[1]))
             note(f"skipped {res.skipped} invalid lines: {kinds}")
-            for r in res.reasons:
-                note(f"  {r}")
+            for r in res.reasons:  # one line each, FILE:LINE: reason, as a failed import names them
+                note(r)
+            if res.skipped > len(res.reasons):
+                note(more_bad_lines(res.skipped - len(res.reasons)))
 
 
 @export_app.command("logs")
