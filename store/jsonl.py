@@ -8,7 +8,9 @@ import marshal
 import multiprocessing
 import os
 import queue
+import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import IO, Callable, Optional
 
@@ -229,24 +231,37 @@ def _parse_batches(stream, pid, label, skip_invalid, import_time, out) -> None:
         out.put(("done", result))
     except UnicodeDecodeError as exc:
         out.put(InputError(f"not UTF-8 text ({exc.reason})", path=label, line=lines + 1))
+    except _Stop:
+        raise
     except BaseException as exc:  # an unreadable file: hand it to the writer
         out.put(InputError(f"cannot read: {exc}", path=label))
 
 
+SPILL_AHEAD = 8  # batches the parser process may have spilled that the writer has not taken yet
+
+
 class _SpillQueue:
     """The parser process's side of the hand-over: each batch goes to its own file in a
-    temporary directory and only its name crosses the queue. Pushing 2 MB batches through
-    the queue's pipe made both processes wait on each other (64 KB at a time, each chunk
-    needing the feeder thread to win the GIL back from the parser): ~7 s of a 1M-span import.
-    The queue's bound (a few batches) bounds the disk used. Batches are written with
-    ``marshal`` (plain tuples of str/int/float/None: twice as fast to write as pickle, a
-    little faster to read); a batch with comments (pydantic objects) is pickled."""
+    spill directory and only its name crosses the pipe. Pushing 2 MB batches through a
+    multiprocessing queue's pipe made both processes wait on each other (64 KB at a time, each
+    chunk needing the feeder thread to win the GIL back from the parser): ~7 s of a 1M-span
+    import. The writer answers each batch it takes with one byte; at most SPILL_AHEAD batches
+    wait on disk. Batches are written with ``marshal`` (plain tuples of str/int/float/None:
+    twice as fast to write as pickle, a little faster to read); a batch with comments
+    (pydantic objects) is pickled.
 
-    def __init__(self, out, directory: str) -> None:
-        self.out, self.directory, self.n = out, directory, 0
+    Plain one-way pipes rather than a ``multiprocessing.Queue``: no named semaphores for the
+    resource tracker to find leaked (and warn about on the caller's stderr) when the import
+    is killed, and a parser whose writer died gets EOF or EPIPE at once."""
+
+    def __init__(self, items, acks, directory: str) -> None:
+        self.items, self.acks, self.directory, self.n, self.ahead = items, acks, directory, 0, 0
 
     def put(self, item) -> None:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], list):
+            while self.ahead >= SPILL_AHEAD:
+                self.acks.recv_bytes()  # EOFError when the writer is gone: we end too
+                self.ahead -= 1
             self.n += 1
             name = os.path.join(self.directory, f"{self.n}.batch")
             batch, nbytes = item
@@ -259,7 +274,40 @@ class _SpillQueue:
             with open(name, "wb") as f:
                 f.write(data)
             item = ("spilled", name, fmt)
-        self.out.put(item)
+            self.ahead += 1
+        self.items.send(item)
+
+
+class _ProcessChannel:
+    """The writer's side of the hand-over with the parser process (see ``_SpillQueue``)."""
+
+    def __init__(self, ctx) -> None:
+        self.items, self.child_items = ctx.Pipe(duplex=False)  # parser -> writer
+        self.child_acks, self.acks = ctx.Pipe(duplex=False)  # writer -> parser, a byte per batch taken
+
+    def started(self) -> None:
+        """The parser process has its ends: drop ours, so that its death reads as EOF."""
+        self.child_items.close()
+        self.child_acks.close()
+
+    def get(self, timeout: float):
+        if not self.items.poll(timeout):
+            raise queue.Empty
+        try:
+            item = self.items.recv()
+        except EOFError:
+            time.sleep(min(timeout, 0.05))  # it ended; let ``_next`` see that it is not alive
+            raise queue.Empty from None
+        if isinstance(item, tuple) and len(item) == 3 and item[0] == "spilled":
+            try:
+                self.acks.send_bytes(b"1")
+            except OSError:
+                pass  # it is gone; _next will say so
+        return item
+
+    def close(self) -> None:
+        self.items.close()
+        self.acks.close()
 
 
 def _unspill(item):
@@ -278,15 +326,81 @@ def _unspill(item):
     return item
 
 
-def _parse_file_in_process(path, pid, label, skip_invalid, import_time, out, spill_dir) -> None:
+def _die_with_parent(parent_pid: int) -> None:
+    """The parser process must not outlive the import. A parent killed with SIGKILL runs no
+    cleanup: its parser would sleep forever on the full queue, holding the input and the
+    caller's stdout/stderr (`bt-tui import logs big.jsonl | tee log` would never end). On
+    Linux the kernel kills us with the parent (PR_SET_PDEATHSIG); everywhere a thread checks
+    every half second that the parent is still ours (an orphan is re-parented)."""
+    import signal
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError, TypeError):
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the prctl
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="bt-tui-parent-watch", daemon=True).start()
+
+
+def _parse_file_in_process(path, pid, label, skip_invalid, import_time, items, acks, spill_dir, parent_pid) -> None:
     """Entry point of the parser process (big files): no GIL shared with the writer."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it terminates us
-    with open(path, "rb") as stream:
-        _parse_batches(stream, pid, label, skip_invalid, import_time, _SpillQueue(out, spill_dir))
-    out.close()
-    out.join_thread()
+    _die_with_parent(parent_pid)
+    # Nothing to say on stdout and nothing to read from stdin: hold neither of the caller's.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    try:
+        with open(path, "rb") as stream:
+            _parse_batches(stream, pid, label, skip_invalid, import_time, _SpillQueue(items, acks, spill_dir))
+    except (EOFError, BrokenPipeError):
+        os._exit(1)  # the writer is gone
+    items.close()
+
+
+class _Stop(Exception):
+    """The writer stopped listening: the parser thread ends (see ``_ThreadChannel``)."""
+
+
+class _ThreadChannel(queue.Queue):
+    """The hand-over with a parser thread: a bounded queue that the writer can close, after
+    which the parser's next ``put`` raises ``_Stop``. Draining it instead (to unblock the
+    parser) read a stdin import's whole input before an interrupted import could end."""
+
+    stopped = False
+
+    def put(self, item, block: bool = True, timeout: Optional[float] = None) -> None:
+        while True:
+            if self.stopped:
+                raise _Stop
+            try:
+                return super().put(item, timeout=0.2)
+            except queue.Full:
+                continue
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def _parse_in_thread(stream, pid, label, skip_invalid, import_time, out) -> None:
+    try:
+        _parse_batches(stream, pid, label, skip_invalid, import_time, out)
+    except _Stop:
+        pass
 
 
 def _next(q, worker):
@@ -303,7 +417,9 @@ def _next(q, worker):
                     return StoreError(f"the import's parser stopped unexpectedly (exit code {code})")
 
 
-PROCESS_MIN_BYTES = 32 * 1024 * 1024  # below this a parser thread is enough (no spawn cost)
+# Below this a parser thread is enough (no spawn cost). The environment variable is for tests
+# (a small file through the process path).
+PROCESS_MIN_BYTES = int(os.environ.get("BT_TUI_IMPORT_PROCESS_MIN_BYTES") or 32 * 1024 * 1024)
 IMPORT_CACHE_KB = -262144  # 256 MB (negative: KiB, SQLite's convention)
 
 
@@ -329,6 +445,9 @@ def import_jsonl(
     size = 0
     if isinstance(path, str) and os.path.isfile(path):
         size = os.path.getsize(path)
+    from .tempfiles import SpillDir, remove_stale_spill_dirs
+
+    spill: Optional[SpillDir] = None
     worker: "threading.Thread | multiprocessing.process.BaseProcess | None" = None
     q = None
     imported = kept = 0
@@ -337,20 +456,25 @@ def import_jsonl(
     cache = store.conn.execute("PRAGMA cache_size").fetchone()[0]
     store.conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KB}")
     try:
+        # The parser process spills its batches to files beside the database; making that
+        # directory (or, for a thread, just starting) removes what killed imports left.
+        if size >= PROCESS_MIN_BYTES:
+            spill = SpillDir(store.path)
+        else:
+            remove_stale_spill_dirs(store.path)
         with store.write() as conn:
             pid, new_project = ensure_project(conn, project)
             args = (pid, label, skip_invalid, now_iso())
-            if size >= PROCESS_MIN_BYTES:
-                import tempfile
-
+            if spill is not None:
                 ctx = multiprocessing.get_context("spawn")
-                q = ctx.Queue(maxsize=8)
-                spill_dir = tempfile.mkdtemp(prefix="bt-tui-import-")
-                worker = ctx.Process(target=_parse_file_in_process, args=(path, *args, q, spill_dir), daemon=True)
+                q = _ProcessChannel(ctx)
+                worker = ctx.Process(target=_parse_file_in_process, daemon=True,
+                                     args=(path, *args, q.child_items, q.child_acks, spill.path, os.getpid()))
                 worker.start()
+                q.started()
             else:
-                q = queue.Queue(maxsize=4)
-                worker = threading.Thread(target=_parse_batches, args=(stream, *args, q), daemon=True)
+                q = _ThreadChannel(maxsize=4)
+                worker = threading.Thread(target=_parse_in_thread, args=(stream, *args, q), daemon=True)
                 worker.start()
             existing = max_rid(conn)
             had_rows = project_has_rows(conn, pid)
@@ -396,19 +520,21 @@ def import_jsonl(
     finally:
         store.conn.execute(f"PRAGMA cache_size = {int(cache)}")
         if isinstance(worker, threading.Thread):
-            # Unblock the producer if we stopped early (error, Ctrl-C): drain until it ends.
-            while worker.is_alive():
-                try:
-                    q.get(timeout=0.05)
-                except queue.Empty:
-                    pass
+            # Stopped early (error, Ctrl-C, SIGTERM): the parser's next hand-over ends it. One
+            # blocked reading a pipe that stays open (`tail -f x | bt-tui import logs -`) is left
+            # to end with its next line or the process: it is a daemon thread.
+            q.stop()
+            worker.join(2)
         elif worker is not None and worker.pid is not None:
+            q.close()  # a parser still running meets EOF or EPIPE, and ends
             if worker.is_alive():
                 worker.terminate()
+                worker.join(5)
+                if worker.is_alive():
+                    worker.kill()
             worker.join()
-            import shutil
-
-            shutil.rmtree(spill_dir, ignore_errors=True)
+        if spill is not None:
+            spill.remove()
     result.imported = imported
     result.new = new
     result.kept_edits = kept

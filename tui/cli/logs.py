@@ -20,6 +20,7 @@ from .common import (
     progress_bar,
     progress_wanted,
     state,
+    terminable,
     user_errors,
 )
 
@@ -48,7 +49,7 @@ def import_logs(
     """Import spans into the project's logs (upsert by id: re-importing changes nothing)."""
     from store.jsonl import import_jsonl, more_bad_lines
 
-    with user_errors():
+    with user_errors(), terminable():
         if fmt not in ("auto", "jsonl"):
             raise UsageError(f"unknown format {fmt!r} (expected auto or jsonl)")
         if file != "-" and Path(file).is_dir():
@@ -60,8 +61,12 @@ def import_logs(
         t0 = time.perf_counter()
         # A new project is made inside the import's transaction: a failed import leaves none.
         if file == "-":
+            # A reader of our own on fd 0, never closed: a parser thread a SIGTERM leaves blocked
+            # in it (the input stays open) then holds neither the interpreter's sys.stdin (at exit
+            # Python aborts on it) nor a reader we would wait on to close.
+            stdin = open(sys.stdin.fileno(), "rb", closefd=False)
             with progress_bar("importing <stdin>", None) as adv:
-                res = import_jsonl(store, state.project, sys.stdin.buffer, label="<stdin>", skip_invalid=skip_invalid, progress=adv)
+                res = import_jsonl(store, state.project, stdin, label="<stdin>", skip_invalid=skip_invalid, progress=adv)
         else:
             size = Path(file).stat().st_size if Path(file).is_file() else None
             with open(file, "rb") as f, progress_bar(f"importing {Path(file).name}", size) as adv:
@@ -105,7 +110,7 @@ def export_logs_cmd(
     """Export the project's logs (every span, in insertion order; with --filter, in time order)."""
     from store.errors import QueryTimeout
 
-    with user_errors():
+    with user_errors(), terminable():
         try:
             _export(fmt, output, filter_, traces, timeout)
         except QueryTimeout:
@@ -147,14 +152,11 @@ def _export(fmt: str, output: Optional[str], filter_: Optional[str], traces: boo
             raise UsageError(f"{output}: no such directory {str(Path(output).parent)!r}")
         if Path(output).is_dir():
             raise UsageError(f"{output}: is a directory; give a file name")
-        tmp = Path(output).with_name(Path(output).name + ".part")
-        try:
-            with open(tmp, "w", encoding="utf-8", newline="") as out, progress_bar("exporting", total, unit="rows") as adv:
-                n = write_export(lines, out, fmt=fmt, progress=adv, **columns)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        tmp.replace(output)
+        from store.tempfiles import atomic_output
+
+        # Through OUTPUT.PID.part, renamed when complete; a killed export's is removed next time.
+        with atomic_output(output) as out, progress_bar("exporting", total, unit="rows") as adv:
+            n = write_export(lines, out, fmt=fmt, progress=adv, **columns)
         note(f"exported {n} spans to {output}")
     else:
         write_export(lines, sys.stdout, fmt=fmt, **columns)
