@@ -71,10 +71,12 @@ def annotate(c: Ctx, plan: Plan, root: Span, info: dict) -> None:
     if rng.random() < (0.45 if failed or fl.get("wrong_action") else 0.25):
         rating = round(clamp(sat + rng.gauss(0, 0.15)) * 4) / 4
         thumbs = 1 if rating >= 0.75 else 0 if rating <= 0.25 else int(rng.random() < 0.5)
+        # User feedback is scores only (what `log_feedback(scores=...)` writes): the rating and
+        # the thumbs. The draw below once put a copy of the thumbs in metadata; it stays so
+        # that the rest of the corpus comes out as before.
         scores["user_rating"] = rating
         scores["thumbs_up"] = thumbs
-        if rng.random() < 0.65:
-            root.metadata["thumbs_up"] = bool(thumbs)
+        rng.random()
         if thumbs == 0 and rng.random() < 0.4:
             root.metadata["feedback_comment"] = pick(rng, FEEDBACK_NEG[c.lang])
         elif thumbs == 1 and rng.random() < 0.2:

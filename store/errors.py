@@ -6,12 +6,15 @@ class StoreError(Exception):
 
 
 class InputError(StoreError):
-    """Bad input data, located in a file (``path:line: reason``)."""
+    """Bad input data, located in a file (``path:line: reason``). ``also``: more lines for the
+    user after this one (the other bad lines of a file, one ``path:line: reason`` each)."""
 
-    def __init__(self, reason: str, *, path: str | None = None, line: int | None = None):
+    def __init__(self, reason: str, *, path: str | None = None, line: int | None = None,
+                 also: tuple[str, ...] = ()):
         self.reason = reason
         self.path = path
         self.line = line
+        self.also = tuple(also)
         where = ""
         if path is not None:
             where = f"{path}:{line}: " if line is not None else f"{path}: "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from datetime import datetime, timezone
 from typing import Annotated, Any, Optional, Union
 
@@ -184,7 +185,7 @@ def validation_reason(exc: ValidationError) -> str:
         detail = str(err.get("ctx", {}).get("error", msg))
         if detail.startswith("recursion limit exceeded"):
             return too_deep()
-        return f"malformed JSON ({detail})"
+        return malformed_json(detail, err.get("input"))
     if kind == "model_type" or (not path and "dictionary" in msg.lower()):
         return "each line must be a JSON object"
     got = err.get("input")
@@ -195,6 +196,34 @@ def validation_reason(exc: ValidationError) -> str:
             return f"{path}: a metric must be a number between -2^63 and 2^63-1 or null, got {_short(got)}"
         return f"{path}: a metric must be a finite number or null, got {_short(got)}"
     return f"{path}: {msg}" if path else msg
+
+
+_JSON_AT = re.compile(r"^(.*) at line (\d+) column (\d+)$", re.S)
+
+
+def malformed_json(detail: str, text: Any) -> str:
+    """``malformed JSON at column C: what`` for the JSON parser's ``what at line L column C``
+    about one JSONL line (``text``, its newline included). The parser counts bytes and sees
+    the line's newline as a second line ("EOF ... at line 2 column 0"); the user wants the
+    column of their line, in characters, so: the character under the parser's byte column,
+    and for a line that ends too early, the column just past its last character."""
+    m = _JSON_AT.match(detail)
+    if m is None or not isinstance(text, (bytes, str)):
+        return f"malformed JSON ({detail})"
+    what, line, col = m.group(1), int(m.group(2)), int(m.group(3))
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    own = raw.split(b"\n", 1)[0].rstrip(b"\r")
+    if line > 1 or what.startswith("EOF while parsing"):
+        column = len(own.decode("utf-8", "replace")) + 1
+        if "string" in what or "string" in detail:
+            what = "the line ends inside a string"
+        elif what.startswith("EOF while parsing a value"):
+            what = "the line ends where a value should be"
+        elif what.startswith("EOF while parsing"):
+            what = "the line ends inside " + what.removeprefix("EOF while parsing ")
+    else:
+        column = len(raw[:max(col - 1, 0)].decode("utf-8", "replace")) + 1
+    return f"malformed JSON at column {column}: {what}"
 
 
 def json_depth(value: Any) -> int:

@@ -19,11 +19,17 @@ def project_id(store: Store, name: str, *, create: bool = True) -> int:
     if not create:
         raise NotFound(f"no project named {name!r}")
     with store.write() as c:
-        c.execute(
-            "INSERT INTO projects (name, created) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-            (name, now_iso()),
-        )
-        return c.execute("SELECT id FROM projects WHERE name = ?", (name,)).fetchone()[0]
+        return ensure_project(c, name)[0]
+
+
+def ensure_project(conn, name: str) -> tuple[int, bool]:
+    """The id of project ``name``, created when missing, inside the caller's write transaction
+    (so a write that fails leaves no project behind); and whether this call created it."""
+    row = conn.execute("SELECT id FROM projects WHERE name = ?", (name,)).fetchone()
+    if row:
+        return row[0], False
+    cur = conn.execute("INSERT INTO projects (name, created) VALUES (?, ?)", (name, now_iso()))
+    return cur.lastrowid, True
 
 
 def find_project(store: Store, name: str) -> Optional[int]:
@@ -32,21 +38,11 @@ def find_project(store: Store, name: str) -> Optional[int]:
     return row[0] if row else None
 
 
-def discard_if_empty(store: Store, name: str) -> bool:
-    """Remove project ``name`` when nothing belongs to it (no spans, views or audit entries):
-    what a failed or empty import into a new project leaves behind. In one write transaction,
-    so rows another process wrote meanwhile keep their project. True when it was removed."""
-    with store.write() as c:
-        row = c.execute("SELECT id FROM projects WHERE name = ?", (name,)).fetchone()
-        if not row:
-            return False
-        pid = row[0]
-        for table in ("spans", "views", "audit"):
-            if c.execute(f"SELECT 1 FROM {table} WHERE project_id = ? LIMIT 1", (pid,)).fetchone():
-                return False
-        c.execute("DELETE FROM project_stats WHERE project_id = ?", (pid,))
-        c.execute("DELETE FROM projects WHERE id = ?", (pid,))
-        return True
+def drop_new_project(conn, pid: int) -> None:
+    """Remove a project this write transaction created and put nothing in (an import of no
+    spans): what ``ensure_project`` made, undone in the same transaction."""
+    conn.execute("DELETE FROM project_stats WHERE project_id = ?", (pid,))
+    conn.execute("DELETE FROM projects WHERE id = ?", (pid,))
 
 
 @dataclass

@@ -5,10 +5,8 @@ query planner: the search index and side tables, and how far spans precede their
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import sqlite3
-from typing import Any, Iterable, Iterator, NamedTuple, Optional
+from typing import Any, Iterable, NamedTuple, Optional
 
 import orjson
 
@@ -187,10 +185,6 @@ def write_spans(
                     for c in comments
                 ],
             )
-    if kept:
-        tally = _kept_tally.get()
-        if tally is not None:
-            tally.rows += kept
     return kept
 
 
@@ -298,25 +292,6 @@ def keep_human_edits(conn: sqlite3.Connection, pid: int, batch: list) -> tuple[l
                 rec = merged
         out.append((rec, comments))
     return out, kept
-
-
-class KeptEdits:
-    rows: int = 0
-
-
-_kept_tally: contextvars.ContextVar[Optional[KeptEdits]] = contextvars.ContextVar("bt_kept_edits", default=None)
-
-
-@contextlib.contextmanager
-def counting_kept_edits() -> Iterator[KeptEdits]:
-    """Count the rows whose human edits the span writer kept, in this thread, while the block
-    runs (an import's summary: ``kept human edits on N rows``)."""
-    tally = KeptEdits()
-    token = _kept_tally.set(tally)
-    try:
-        yield tally
-    finally:
-        _kept_tally.reset(token)
 
 
 # --- how far spans precede their roots (see migration v6) --------------------------------------

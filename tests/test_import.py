@@ -647,3 +647,396 @@ def test_bulk_decision_from_the_file_size_comes_before_the_first_batch(monkeypat
         store.conn.execute("INSERT INTO spans_fts (spans_fts) VALUES ('integrity-check')")
     finally:
         store.close()
+
+
+# --- what a killed import or export leaves behind (issue 9) -------------------------------------
+
+
+def _proc_stat(pid: int):
+    """(state, ppid) of a process from /proc, or None when there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields[0], int(fields[1])
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            st = _proc_stat(int(name))
+            if st is not None and st[1] == pid and st[0] != "Z":
+                out.append(int(name))
+    return out
+
+
+def _gone(pid: int) -> bool:
+    st = _proc_stat(pid)
+    return st is None or st[0] in ("Z", "X")  # a zombie has ended (nobody may reap it here)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _spill_dirs(*dirs) -> list[str]:
+    return sorted(str(p) for d in dirs for p in d.glob("*import-tmp-*"))
+
+
+def _mid_import(p: subprocess.Popen, deadline: float = 120) -> list[int]:
+    """Wait until the import's parser process runs and has parsed for a while (CPU time: a
+    loaded machine does not shift it); its children (the parser, multiprocessing's helper)."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end and p.poll() is None:
+        kids = _children(p.pid)
+        parser = [k for k in kids if "spawn_main" in _cmdline(k)]
+        try:
+            if parser and _cpu_seconds(parser[0]) >= 0.3:
+                return kids
+        except (OSError, IndexError, ValueError):
+            pass
+        time.sleep(0.005)
+    pytest.fail(f"the import did not get going (rc {p.poll()})")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
+@pytest.mark.parametrize("signame", ["SIGKILL", "SIGTERM", "SIGHUP"])
+def test_a_killed_import_leaves_no_process_and_no_spill_files(run_cli, tmp_path, db_path, sql, cli_env, signame):
+    """A killed `import logs` orphaned its parser process, asleep forever on the full queue and
+    holding the caller's stdout (`| tee` never ended), and leaked its spill directory."""
+    sig = getattr(signal, signame)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(cli_env, BT_TUI_IMPORT_PROCESS_MIN_BYTES="1024", TMPDIR=str(tmp))
+    _import(run_cli, write_jsonl(tmp_path / "seed.jsonl", make_traces(3, children=1)))
+    before = sql("SELECT * FROM spans ORDER BY rid")
+    n = 40_000
+    src = _write_small(tmp_path / "big.jsonl", n, prefix="k")
+
+    p = subprocess.Popen([*BT_TUI, "import", "logs", str(src)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        kids = _mid_import(p)
+        os.kill(p.pid, sig)
+        try:
+            # The pipes close only when every process holding them has ended.
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the CLI's stdout/stderr stayed open after it was killed: a child process holds them")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    end = time.monotonic() + 15
+    while time.monotonic() < end and not all(_gone(k) for k in kids):
+        time.sleep(0.05)
+    survivors = [(k, _cmdline(k)) for k in kids if not _gone(k)]
+    for k, _ in survivors:
+        os.kill(k, signal.SIGKILL)
+    assert not survivors, f"processes outlived the killed import: {survivors}"
+
+    if signame == "SIGKILL":
+        assert p.returncode == -signal.SIGKILL
+    else:  # unwound like Ctrl-C: rolled back, parser stopped, spill files removed, one line
+        assert p.returncode == 128 + sig, err
+        assert err.decode().splitlines() == [f"bt-tui: stopped by {signame}; an import is all or nothing, "
+                                             "and re-running it is harmless"]
+        assert _spill_dirs(tmp_path, tmp) == []
+    assert sql("SELECT count(*) FROM spans WHERE id LIKE 'k%'")[0][0] == 0
+    assert sql("SELECT * FROM spans WHERE id NOT LIKE 'k%' ORDER BY rid") == before
+    assert sql("PRAGMA integrity_check")[0][0] == "ok"
+
+    # The next import (any import of this database) removes what the killed one left.
+    _import(run_cli, write_jsonl(tmp_path / "small.jsonl", [small_span(1, prefix="s")]), env=env)
+    assert _spill_dirs(tmp_path, tmp) == []
+    _import(run_cli, src, env=env)  # and running the killed one again gives every row once
+    assert sql("SELECT count(*) FROM spans WHERE id LIKE 'k%'")[0][0] == n
+    assert _spill_dirs(tmp_path, tmp) == []
+    _fts_integrity(db_path)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
+@pytest.mark.parametrize("signame", ["SIGKILL", "SIGTERM"])
+def test_a_killed_export_leaves_no_part_file(run_cli, tmp_path, cli_env, signame):
+    """A killed `export logs -o FILE` left FILE.part (150 MB for a big export)."""
+    n = 40_000
+    _import(run_cli, _write_small(tmp_path / "big.jsonl", n))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "logs.jsonl"
+    p = subprocess.Popen([*BT_TUI, "export", "logs", "-o", str(target)], env=cli_env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        end = time.monotonic() + 60
+        while time.monotonic() < end and p.poll() is None and not list(out_dir.glob("*.part")):
+            time.sleep(0.002)
+        assert p.poll() is None, "the export ended before it could be killed"
+        os.kill(p.pid, getattr(signal, signame))
+        _, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert not target.exists()  # never half written
+    if signame == "SIGTERM":
+        assert p.returncode == 128 + signal.SIGTERM, err
+        assert list(out_dir.iterdir()) == []
+    else:
+        assert len(list(out_dir.glob("*.part"))) == 1  # nothing could run; the next export cleans it
+    mine = out_dir / "logs.jsonl.part"  # not a name bt-tui writes: someone else's file stays
+    mine.write_text("keep me")
+    res = run_cli("export", "logs", "-o", target)
+    assert res.returncode == 0, res.stderr
+    assert sorted(p.name for p in out_dir.iterdir()) == ["logs.jsonl", "logs.jsonl.part"]
+    assert mine.read_text() == "keep me"
+    assert len(target.read_text().splitlines()) == n
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
+def test_a_stdin_import_stops_on_sigterm_while_its_input_stays_open(tmp_path, cli_env, sql):
+    """`tail -f spans.jsonl | bt-tui import logs -` and a SIGTERM: stopping meant reading the
+    input to its end first, which never comes."""
+    p = subprocess.Popen([*BT_TUI, "import", "logs", "-"], env=cli_env, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        p.stdin.write(b"".join(dump_line(small_span(i)).encode() + b"\n" for i in range(5000)))
+        p.stdin.flush()
+        end, last, still = time.monotonic() + 60, -1.0, 0
+        while time.monotonic() < end and p.poll() is None and still < 30:  # idle for 0.3 s: waiting for input
+            cpu = _cpu_seconds(p.pid)
+            still = still + 1 if cpu == last and cpu > 0.2 else 0
+            last = cpu
+            time.sleep(0.01)
+        assert p.poll() is None
+        os.kill(p.pid, signal.SIGTERM)
+        try:
+            p.wait(timeout=20)  # stdin still open
+        except subprocess.TimeoutExpired:
+            pytest.fail("the import did not stop while its input stayed open")
+        err = p.stderr.read().decode()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdin.close()
+    assert p.returncode == 128 + signal.SIGTERM, err
+    assert "stopped by SIGTERM" in err
+    assert sql("SELECT count(*) FROM spans") == [(0,)]
+
+
+def test_leftovers_are_removed_only_when_their_owner_is_gone(tmp_path, db_path):
+    """Spill directories and .part files carry their writer's PID and are locked while in use:
+    the next import or export removes those of dead writers, never a live one's."""
+    from store.tempfiles import SpillDir, atomic_output, remove_stale_parts
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a PID nobody runs now
+    stale = tmp_path / f"bt.db.import-tmp-{dead.pid}-abcd1234"
+    stale.mkdir()
+    (stale / "3.batch").write_bytes(b"x" * 1000)
+    stale_locked = tmp_path / f"bt.db.import-tmp-{dead.pid}-efgh5678"  # its lock file, free now
+    stale_locked.mkdir()
+    (stale_locked / "lock").write_bytes(b"")
+    other_db = tmp_path / f"other.db.import-tmp-{dead.pid}-abcd1234"  # another database's
+    other_db.mkdir()
+    live = SpillDir(str(db_path))  # a running import's (ours: alive and locked)
+    try:
+        assert not stale.exists() and not stale_locked.exists()  # making one removes the dead ones
+        assert other_db.exists()
+        store = Store(db_path)
+        try:
+            with open(write_jsonl(tmp_path / "a.jsonl", [small_span(1)]), "rb") as f:
+                sj.import_jsonl(store, "default", f)  # the thread path cleans up too
+        finally:
+            store.close()
+        assert os.path.isdir(live.path) and other_db.exists()
+    finally:
+        live.remove()
+    assert not os.path.exists(live.path)
+
+    target = tmp_path / "x.jsonl"
+    (tmp_path / f"x.jsonl.{dead.pid}.part").write_text("left by a killed export")
+    (tmp_path / "x.jsonl.backup.part").write_text("not ours")
+    with atomic_output(target) as out:
+        out.write("new\n")
+        assert remove_stale_parts(target) == []  # our own, locked, is not a leftover
+    assert target.read_text() == "new\n"
+    assert sorted(p.name for p in tmp_path.glob("x.jsonl*")) == ["x.jsonl", "x.jsonl.backup.part"]
+
+
+# --- a BOM, a line too long, and naming every bad line (issue 9) --------------------------------
+
+
+def test_a_utf8_bom_at_the_start_of_the_file_is_accepted(run_cli, tmp_path):
+    """Windows tools (Notepad, PowerShell's Out-File) start a UTF-8 file with a BOM: the first
+    line was 'malformed JSON'. Ids of rows without one are those of the file without the BOM."""
+    rows = [small_span(0), {"input": "no id", "output": "x", "created": "2024-01-01T00:00:00Z"}, small_span(2)]
+    plain = write_jsonl(tmp_path / "plain.jsonl", rows)
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    res = run_cli("--db", tmp_path / "bom.db", "import", "logs", bom)
+    assert res.returncode == 0, res.stderr
+    assert "imported 3 spans" in res.stderr
+    _import(run_cli, plain)
+    assert run_cli("--db", tmp_path / "bom.db", "export", "logs").stdout == _export(run_cli)
+    # Files joined with `cat` keep each one's BOM at the start of a line: accepted there too.
+    joined = tmp_path / "joined.jsonl"
+    joined.write_bytes(bom.read_bytes() + b"\xef\xbb\xbf" + dump_line(small_span(9)).encode() + b"\n")
+    res = run_cli("import", "logs", joined)
+    assert res.returncode == 0 and "imported 4 spans" in res.stderr, res.stderr
+
+
+def test_a_line_longer_than_the_limit_is_a_located_error_and_skippable(run_cli, tmp_path):
+    """A 50 MB line took 360 MB-1.1 GB of memory to refuse or import."""
+    limit = sj.MAX_LINE_BYTES
+    huge = dump_line(dict(small_span(1), input="x" * limit))  # just past the limit
+    lines = [dump_line(small_span(0)), huge, dump_line(small_span(2)), '{"id": "bad"']
+    path = tmp_path / "huge.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = run_cli("import", "logs", path)
+    assert res.returncode == 2
+    assert res.stderr.splitlines() == [
+        f"bt-tui: {path}:2: line is longer than {limit >> 20} MB (the limit for one span)",
+        f"{path}:4: malformed JSON at column 13: the line ends inside an object",
+    ]
+    res = run_cli("import", "logs", path, "--skip-invalid")
+    assert res.returncode == 0, res.stderr
+    assert "imported 2 spans" in res.stderr and "skipped 2 invalid lines" in res.stderr
+    assert f"{path}:2: line is longer than {limit >> 20} MB" in res.stderr
+    assert sorted(r["id"] for r in read_jsonl(_export(run_cli))) == ["b0", "b2"]
+
+
+def test_the_largest_line_allowed_is_imported_whole(tmp_path, db_path):
+    limit = sj.MAX_LINE_BYTES
+    row = small_span(1)
+    row["input"] = ""
+    pad = limit - len(dump_line(row).encode()) - 1  # the line and its newline: exactly the limit
+    row["input"] = "y" * pad
+    path = write_jsonl(tmp_path / "max.jsonl", [small_span(0), row])
+    assert path.stat().st_size == len(dump_line(small_span(0)).encode()) + 1 + limit
+    store = Store(db_path)
+    try:
+        with open(path, "rb") as f:
+            res = sj.import_jsonl(store, "default", f, label=str(path))
+        assert (res.imported, res.skipped) == (2, 0)
+        assert store.conn.execute("SELECT length(input) FROM spans WHERE id = 'b1'").fetchone()[0] == pad + 2
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("process", [False, True], ids=["thread", "process"])
+def test_a_too_long_line_is_never_held_whole(monkeypatch, tmp_path, db_path, process):
+    """The parser reads a line at most limit + 1 bytes at a time and skips the rest of a longer
+    one a MB at a time; the lines after it keep their numbers."""
+    import tracemalloc
+
+    monkeypatch.setattr(sj, "MAX_LINE_BYTES", 64 << 10)
+    if process:
+        monkeypatch.setattr(sj, "PROCESS_MIN_BYTES", 1024)
+    path = tmp_path / "long.jsonl"
+    with open(path, "wb") as f:
+        f.write(dump_line(small_span(0)).encode() + b"\n")
+        f.write(b'{"id":"long","input":"' + b"z" * (24 << 20) + b'"}\n')
+        f.write(dump_line(small_span(2)).encode() + b"\n" + b"[1]\n")
+    store = Store(db_path)
+    try:
+        tracemalloc.start()
+        with open(path, "rb") as f:
+            res = sj.import_jsonl(store, "default", f, label="long.jsonl", skip_invalid=True)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert (res.imported, res.skipped) == (2, 2)
+        mb = "16" if process else "0.0625"  # the spawned parser has the module's own limit
+        assert res.reasons == [f"long.jsonl:2: line is longer than {mb} MB (the limit for one span)",
+                               "long.jsonl:4: each line must be a JSON object"]
+        if not process:
+            assert peak < 8 << 20, peak  # a 24 MB line, never in memory
+    finally:
+        store.close()
+
+
+def _many_bad(tmp_path, bad_at):
+    lines = []
+    for i in range(1, 61):
+        lines.append(BAD_LINES["score_out_of_range"] if i in bad_at else dump_line(small_span(i)))
+    path = tmp_path / "many-bad.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_failed_import_names_the_first_20_bad_lines_and_counts_the_rest(run_cli, tmp_path, sql):
+    """It named only the first bad line: fix it, re-run, meet the next one."""
+    bad_at = list(range(3, 60, 2))  # 29 bad lines
+    path = _many_bad(tmp_path, bad_at)
+    reason = "scores.accuracy: a score must be a number in [0, 1] or null, got 1.5"
+    res = run_cli("--project", "fresh", "import", "logs", path)
+    assert res.returncode == 2
+    err = res.stderr.splitlines()
+    assert err[0] == f"bt-tui: {path}:3: {reason}"  # the contract's one-line error comes first
+    assert err[1:20] == [f"{path}:{n}: {reason}" for n in bad_at[1:20]]
+    assert err[20:] == ["... and 9 more bad lines"]
+    assert sql("SELECT count(*) FROM spans") == [(0,)] and sql("SELECT name FROM projects") == []
+    # --skip-invalid names them the same way.
+    res = run_cli("import", "logs", path, "--skip-invalid")
+    assert res.returncode == 0, res.stderr
+    out = res.stderr.splitlines()
+    assert out[0].startswith("imported 31 spans") and out[1] == "skipped 29 invalid lines: scores.accuracy (29)"
+    assert out[2:] == [f"{path}:{n}: {reason}" for n in bad_at[:20]] + ["... and 9 more bad lines"]
+    # 21 bad lines: 20 named and "1 more".
+    res = run_cli("import", "logs", _many_bad(tmp_path, list(range(10, 31))))
+    assert res.stderr.splitlines()[-1] == "... and 1 more bad line"
+
+
+def test_malformed_json_names_the_column_of_its_own_line(run_cli, tmp_path):
+    """`bad.jsonl:3: malformed JSON (EOF while parsing an object at line 2 column 0)` mixed the
+    file's line with the parser's idea of lines (the newline made a 'line 2')."""
+    path = tmp_path / "bad.jsonl"
+    good = dump_line(small_span(1))
+    path.write_text(f'{good}\n{good}\n{{"id": "x", "input": "oops"\n{{"id": "é",, "x": 1}}\n', encoding="utf-8")
+    res = run_cli("import", "logs", path)
+    assert res.returncode == 2
+    assert res.stderr.splitlines() == [
+        f"bt-tui: {path}:3: malformed JSON at column 28: the line ends inside an object",
+        f"{path}:4: malformed JSON at column 12: key must be a string",  # characters, not bytes
+    ]
+
+
+def test_the_import_creates_a_new_project_inside_its_transaction(tmp_path, db_path):
+    """The project was made before the import's transaction, and the CLI removed it again after
+    a failed import (racy with another import into it): a failed or empty import, through any
+    caller, leaves no project; a reader never sees the new project before its rows."""
+    store = Store(db_path)
+    try:
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text(dump_line(small_span(1)) + "\n" + BAD_LINES["tags_as_string"] + "\n")
+        with open(bad, "rb") as f, pytest.raises(InputError):
+            sj.import_jsonl(store, "new", f, label=str(bad))
+        assert store.conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 0
+        empty = tmp_path / "empty.jsonl"
+        empty.write_text("\n")
+        with open(empty, "rb") as f:
+            assert sj.import_jsonl(store, "new", f).lines == 0
+        assert store.conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 0
+        with open(bad, "rb") as f:
+            assert sj.import_jsonl(store, "new", f, skip_invalid=True).skipped == 1
+        assert store.conn.execute("SELECT name FROM projects").fetchall() == [("new",)]
+
+        seen = []
+        reader = Store(db_path, readonly=True)
+
+        def progress(_):
+            if not seen:
+                seen.append(reader.conn.execute("SELECT name FROM projects ORDER BY name").fetchall())
+
+        with open(write_jsonl(tmp_path / "ok.jsonl", [small_span(i) for i in range(3)]), "rb") as f:
+            res = sj.import_jsonl(store, "other", f, progress=progress)
+        reader.close()
+        assert res.new == 3 and seen == [[("new",)]]
+        assert store.conn.execute("SELECT name FROM projects ORDER BY name").fetchall() == [("new",), ("other",)]
+    finally:
+        store.close()

@@ -146,7 +146,7 @@ def test_export_to_file_with_o(run_cli, tmp_path, sample_file, sample_rows):
     assert res.returncode == 0, res.stderr
     assert res.stdout == ""
     assert target.read_bytes() == stdout_export.encode("utf-8")
-    assert not (target.parent / "logs.jsonl.part").exists()
+    assert sorted(p.name for p in target.parent.iterdir()) == ["logs.jsonl"]  # no .part file left
     assert str(len(sample_rows)) in res.stderr
 
     csv_target = tmp_path / "logs.csv"

@@ -64,11 +64,21 @@ def user_errors() -> Iterator[None]:
     except QueryTimeout as exc:
         raise fail(f"{exc} (--timeout); narrow the filter or raise --timeout", 2) from None
     except (InputError, UsageError, NotFound) as exc:
-        raise fail(str(exc), 2) from None
+        exit_ = fail(str(exc), 2)
+        for line in getattr(exc, "also", ()):  # the other bad lines of a file, one each
+            note(line)
+        raise exit_ from None
     except StoreError as exc:
         raise fail(str(exc), 2) from None
     except KeyboardInterrupt:
         raise fail("interrupted; an import is all or nothing, and re-running it is harmless", 130) from None
+    except Terminated as exc:
+        try:
+            exit_ = fail(f"stopped by {exc.name}; an import is all or nothing, and re-running it is harmless",
+                         128 + exc.signum)
+        except OSError:  # SIGHUP: the terminal may be gone
+            exit_ = typer.Exit(128 + exc.signum)
+        raise exit_ from None
     except BrokenPipeError:
         # `bt-tui export logs | head`: the reader went away; that is fine.
         try:
@@ -88,6 +98,46 @@ def user_errors() -> Iterator[None]:
         if damaged is not None:
             raise fail(str(damaged), 2) from None
         raise fail(f"{type(exc).__name__}: {exc}", 1) from None
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP during a command that cleans up after itself (see ``terminable``)."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        super().__init__(self.name)
+
+
+@contextmanager
+def terminable() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a `kill`, a closed terminal) unwind the command like Ctrl-C does,
+    instead of ending the process on the spot: the import's transaction rolls back, its parser
+    process stops, its spill files and an export's ``.part`` file are removed. The first
+    signal does it; more while unwinding are ignored. (SIGKILL cannot be caught: the parser
+    process dies with us and the next command removes the files, see store/tempfiles.py.)"""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = []
+
+    def handler(signum, frame):
+        if not fired:
+            fired.append(signum)
+            raise Terminated(signum)
+
+    wanted = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = {s: signal.signal(s, handler) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def indent(text: str) -> str:

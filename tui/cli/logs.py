@@ -20,6 +20,7 @@ from .common import (
     progress_bar,
     progress_wanted,
     state,
+    terminable,
     user_errors,
 )
 
@@ -46,11 +47,9 @@ def import_logs(
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the good lines, report the bad ones (default: all or nothing)."),
 ) -> None:
     """Import spans into the project's logs (upsert by id: re-importing changes nothing)."""
-    from store.jsonl import import_jsonl
-    from store.projects import discard_if_empty, find_project
-    from store.spans import counting_kept_edits
+    from store.jsonl import import_jsonl, more_bad_lines
 
-    with user_errors():
+    with user_errors(), terminable():
         if fmt not in ("auto", "jsonl"):
             raise UsageError(f"unknown format {fmt!r} (expected auto or jsonl)")
         if file != "-" and Path(file).is_dir():
@@ -59,23 +58,19 @@ def import_logs(
             raise UsageError(f"{file}: no such file")
         _detect_format(file, fmt)
         store = open_store()
-        new_project = find_project(store, state.project) is None
         t0 = time.perf_counter()
-        try:
-            if file == "-":
-                with progress_bar("importing <stdin>", None) as adv, counting_kept_edits() as kept:
-                    res = import_jsonl(store, state.project, sys.stdin.buffer, label="<stdin>", skip_invalid=skip_invalid, progress=adv)
-            else:
-                size = Path(file).stat().st_size if Path(file).is_file() else None
-                with open(file, "rb") as f, progress_bar(f"importing {Path(file).name}", size) as adv, \
-                        counting_kept_edits() as kept:
-                    res = import_jsonl(store, state.project, f, label=file, skip_invalid=skip_invalid, progress=adv)
-        except BaseException:
-            if new_project:  # the import made the project: a failed one leaves none behind
-                discard_if_empty(store, state.project)
-            raise
-        if new_project and not res.imported:
-            discard_if_empty(store, state.project)
+        # A new project is made inside the import's transaction: a failed import leaves none.
+        if file == "-":
+            # A reader of our own on fd 0, never closed: a parser thread a SIGTERM leaves blocked
+            # in it (the input stays open) then holds neither the interpreter's sys.stdin (at exit
+            # Python aborts on it) nor a reader we would wait on to close.
+            stdin = open(sys.stdin.fileno(), "rb", closefd=False)
+            with progress_bar("importing <stdin>", None) as adv:
+                res = import_jsonl(store, state.project, stdin, label="<stdin>", skip_invalid=skip_invalid, progress=adv)
+        else:
+            size = Path(file).stat().st_size if Path(file).is_file() else None
+            with open(file, "rb") as f, progress_bar(f"importing {Path(file).name}", size) as adv:
+                res = import_jsonl(store, state.project, f, label=file, skip_invalid=skip_invalid, progress=adv)
         dt = time.perf_counter() - t0
         if not res.lines:
             note(f"nothing to import: {'<stdin>' if file == '-' else file} has no spans")
@@ -85,8 +80,9 @@ def import_logs(
             f"imported {res.imported} spans into project {state.project!r} in {dt:.1f}s"
             f" ({res.new} new, {updated} already present: updated where they differed)"
         )
-        if kept.rows:
-            note(f"kept human edits on {kept.rows} row{'s' if kept.rows != 1 else ''}: scores, tags, expected and"
+        if res.kept_edits:
+            n = res.kept_edits
+            note(f"kept human edits on {n} row{'s' if n != 1 else ''}: scores, tags, expected and"
                  " metadata people changed after the row was logged win over the imported values")
         if res.unknown_keys:
             keys = sorted(res.unknown_keys.items(), key=lambda kv: -kv[1])
@@ -96,8 +92,10 @@ def import_logs(
         if res.skipped:
             kinds = ", ".join(f"{k} ({n})" for k, n in sorted(res.reason_counts.items(), key=lambda kv: -kv[1]))
             note(f"skipped {res.skipped} invalid lines: {kinds}")
-            for r in res.reasons:
-                note(f"  {r}")
+            for r in res.reasons:  # one line each, FILE:LINE: reason, as a failed import names them
+                note(r)
+            if res.skipped > len(res.reasons):
+                note(more_bad_lines(res.skipped - len(res.reasons)))
 
 
 @export_app.command("logs")
@@ -112,7 +110,7 @@ def export_logs_cmd(
     """Export the project's logs (every span, in insertion order; with --filter, in time order)."""
     from store.errors import QueryTimeout
 
-    with user_errors():
+    with user_errors(), terminable():
         try:
             _export(fmt, output, filter_, traces, timeout)
         except QueryTimeout:
@@ -154,14 +152,11 @@ def _export(fmt: str, output: Optional[str], filter_: Optional[str], traces: boo
             raise UsageError(f"{output}: no such directory {str(Path(output).parent)!r}")
         if Path(output).is_dir():
             raise UsageError(f"{output}: is a directory; give a file name")
-        tmp = Path(output).with_name(Path(output).name + ".part")
-        try:
-            with open(tmp, "w", encoding="utf-8", newline="") as out, progress_bar("exporting", total, unit="rows") as adv:
-                n = write_export(lines, out, fmt=fmt, progress=adv, **columns)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        tmp.replace(output)
+        from store.tempfiles import atomic_output
+
+        # Through OUTPUT.PID.part, renamed when complete; a killed export's is removed next time.
+        with atomic_output(output) as out, progress_bar("exporting", total, unit="rows") as adv:
+            n = write_export(lines, out, fmt=fmt, progress=adv, **columns)
         note(f"exported {n} spans to {output}")
     else:
         write_export(lines, sys.stdout, fmt=fmt, **columns)
