@@ -267,7 +267,7 @@ def reference_answer(c: Ctx, plan: Plan) -> str:
 
 
 def style_user(c: Ctx, text: str) -> str:
-    rng, u, lang = c.rng, c.user, c.lang
+    rng, lang = c.rng, c.lang
     text = tidy(text, c.locale, lang)
     if c.channel == "email":
         text = text[0].upper() + text[1:]

@@ -10,7 +10,7 @@ from sample_data.acme_spans import (
     tool_call_message, tool_span,
 )
 from sample_data.acme_world import (
-    CARRIERS, CATALOG, DAY, HOUR, WAREHOUSE, Ctx, Gen, Step, display_name, iso_s, make_ctx, new_order_id, pick,
+    CARRIERS, DAY, HOUR, WAREHOUSE, Ctx, Gen, Step, display_name, iso_s, make_ctx, new_order_id, pick,
     release, tables, tracking_number, wpick,
 )
 
@@ -131,7 +131,6 @@ def runaway_trace(g: Gen, users: list, t0: int) -> Span:
     c = Ctx(g, u, t0, "en", "web", "staging", "2.16.0-rc.1", "support-system@v13", "claude-3-5-sonnet", 0.2, 14,
             "conv_" + g.hex(16))
     oid = new_order_id(g)
-    prod = CATALOG[5]
     carrier = CARRIERS[u.locale][0]
     trk = tracking_number(g, carrier)
     text = (f"Where is my order {oid}? It was supposed to arrive yesterday and the tracking page just says "
