@@ -306,6 +306,9 @@ def bench_kills(work: Path, kills: int, spans: int, seed_value: int) -> None:
     print(f"\n2. {kills} imports of {spans:,} spans killed with SIGKILL at random points; load {load()}", flush=True)
     rng = random.Random(seed_value)
     corpus = write_corpus(work / "kill.jsonl", spans, "k")
+    size = corpus.stat().st_size
+    print(f"  corpus {size / 1e6:.0f} MB: the parser runs in a {'process' if size >= 32 << 20 else 'thread'}"
+          " (a process from 32 MiB)", flush=True)
     seed_rows = work / "kill-seed.jsonl"
     write_corpus(seed_rows, 300, "seed")
     template = work / "kill-template.db"
@@ -491,7 +494,7 @@ def main() -> None:
     ap.add_argument("--writes", type=int, default=40, help="per writer")
     ap.add_argument("--via", choices=("api", "cli"), default="api", help="writes through the Python API or `bt-tui feedback`")
     ap.add_argument("--kills", type=int, default=10)
-    ap.add_argument("--kill-spans", type=int, default=100_000)
+    ap.add_argument("--kill-spans", type=int, default=150_000, help="150,000: ~47 MB, past the parser process threshold")
     ap.add_argument("--seed", type=int, default=9)
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     a = ap.parse_args()
