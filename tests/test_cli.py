@@ -293,3 +293,32 @@ def test_export_bad_filter_is_exit_2_with_position(run_cli, sample_file):
     assert "Traceback" not in res.stderr and "sqlite" not in res.stderr.lower()
     first = res.stderr.splitlines()[0]
     assert "column" in first
+
+
+HOSTILE_TEXT = ["'); DROP TABLE spans; --", "a' || (SELECT group_concat(sql) FROM sqlite_master) || '",
+                "名前 😀 \u202eevil \"q\" `id` $(true)"]
+
+
+def test_hostile_text_through_the_writing_commands_is_stored_as_itself(run_cli, tmp_path, sql, sample_file):
+    """The query path has its hostile-input tests; the writing commands take text too: a project
+    name, a tag, a comment, an author and a score name are stored as given, and nothing else
+    changes (bench/bench_faults.py runs ~75 strings through every entry point)."""
+    assert run_cli("import", "logs", sample_file).returncode == 0
+    schema = sql("SELECT type, name, sql FROM sqlite_master ORDER BY name")
+    default_rows = sql("SELECT * FROM spans ORDER BY rid")
+    small = write_jsonl(tmp_path / "small.jsonl", make_traces(1, children=0, prefix="h"))
+    for n, text in enumerate(HOSTILE_TEXT):
+        res = run_cli("--project", text, "import", "logs", small)
+        assert res.returncode == 0, res.stderr
+        res = run_cli("--project", text, "feedback", "h000000-row0", "--tag", text, "--comment", text,
+                      "--author", text, "--score", f"{text}=0.25")
+        assert res.returncode == 0, res.stderr
+        rows = read_jsonl(run_cli("--project", text, "export", "logs").stdout)
+        assert len(rows) == 1 and text in rows[0]["tags"] and rows[0]["scores"][text] == 0.25
+        assert [(c["text"], c["author"]) for c in rows[0]["comments"]] == [(text, text)]
+    names = [json.loads(line)["name"] for line in run_cli("projects", "--format", "jsonl").stdout.splitlines()]
+    assert sorted(names) == sorted(["default", *HOSTILE_TEXT])
+    assert sql("SELECT type, name, sql FROM sqlite_master ORDER BY name") == schema
+    assert sql("SELECT * FROM spans WHERE project_id = (SELECT id FROM projects WHERE name = 'default')"
+               " ORDER BY rid") == default_rows
+    assert sql("PRAGMA integrity_check") == [("ok",)]
