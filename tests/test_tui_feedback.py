@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import stat
-from contextlib import contextmanager
 
 import pytest
 from textual.command import CommandList, CommandPalette
@@ -20,6 +19,7 @@ from store.models import FeedbackIn
 from tui.screens.dialogs import MenuScreen, PromptScreen, TextEditScreen
 from tui.screens.trace import TraceScreen
 from tui_fixtures import (  # noqa: F401  (fixtures)
+    record_suspends,
     SIZE,
     demo_db,
     demo_db_template,
@@ -191,14 +191,7 @@ def editor(tmp_path, monkeypatch):
 
 async def test_e_on_the_trace_screen_uses_EDITOR_and_edit_again_keeps_the_text(app, demo_db, editor, tmp_path,
                                                                                  monkeypatch):
-    suspended: list[bool] = []
-
-    @contextmanager
-    def fake_suspend():
-        suspended.append(True)
-        yield
-
-    monkeypatch.setattr(app, "suspend", fake_suspend)
+    suspended = record_suspends(app, monkeypatch)
     llm = sorted(sample_trace(FIRST["root_span_id"]), key=lambda s: s["metrics"]["start"])[-1]
     editor('{"intent": "billing",\n "tone": }', '{"intent": "billing", "tone": "warm"}')
     async with app.run_test(size=SIZE) as pilot:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -20,6 +19,7 @@ from tui.screens.logs import LogsScreen
 from tui.screens.trace import CHILD_PAGE, TraceScreen
 from tui.widgets.span_detail import TABS
 from tui_fixtures import (  # noqa: F401  (fixtures)
+    record_suspends,
     SIZE,
     demo_db,
     demo_db_template,
@@ -383,15 +383,7 @@ def pager(tmp_path, monkeypatch) -> Path:
 
 
 async def test_o_opens_value_in_pager(app, pager, monkeypatch):
-    suspended: list[bool] = []
-
-    @contextmanager
-    def fake_suspend():
-        # The headless test driver cannot suspend; a terminal would hand it to the pager here.
-        suspended.append(True)
-        yield
-
-    monkeypatch.setattr(app, "suspend", fake_suspend)
+    suspended = record_suspends(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_trace(pilot)
         await pilot.press("n", "n", "n", "n")

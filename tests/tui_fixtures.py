@@ -222,3 +222,19 @@ async def paste(pilot, text: str) -> None:
     assert focused is not None, "nothing has focus to paste into"
     focused.post_message(events.Paste(text))
     await pilot.pause()
+
+
+def record_suspends(app, monkeypatch) -> list[bool]:
+    """The headless test driver cannot suspend the app (a terminal would hand itself to
+    $EDITOR or $PAGER there): record each suspend instead. Returns the record."""
+    from contextlib import contextmanager
+
+    suspended: list[bool] = []
+
+    @contextmanager
+    def fake_suspend():
+        suspended.append(True)
+        yield
+
+    monkeypatch.setattr(app, "suspend", fake_suspend)
+    return suspended
