@@ -15,9 +15,11 @@ from .models import now_iso
 
 
 def default_author() -> str:
-    """Who is acting when no --author is given: $BT_TUI_AUTHOR, else the OS user."""
-    if os.environ.get("BT_TUI_AUTHOR"):
-        return os.environ["BT_TUI_AUTHOR"]
+    """Who is acting when no --author is given: $BT_TUI_USER (DESIGN.md), else $BT_TUI_AUTHOR
+    (the name earlier versions read), else the OS user."""
+    for var in ("BT_TUI_USER", "BT_TUI_AUTHOR"):
+        if os.environ.get(var, "").strip():
+            return os.environ[var].strip()
     try:
         return getpass.getuser()
     except Exception:

@@ -26,7 +26,7 @@ class CliResult(NamedTuple):
 
 def base_env(tmp_path: Path, db_path: Path | None) -> dict:
     env = dict(os.environ)
-    for var in ("BT_TUI_DB", "BT_TUI_PROJECT", "BT_TUI_AUTHOR"):
+    for var in ("BT_TUI_DB", "BT_TUI_PROJECT", "BT_TUI_AUTHOR", "BT_TUI_USER"):
         env.pop(var, None)
     env["CI"] = "1"
     env["COLUMNS"] = "200"

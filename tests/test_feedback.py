@@ -278,3 +278,12 @@ def test_expected_edit_is_compare_and_set(tmp_path):
                    expected_was="theirs")
     assert get_span(st, "p", "r")["expected"] == "mine"
     st.close()
+
+
+@pytest.mark.parametrize("env,who", [({"BT_TUI_USER": "ana"}, "ana"), ({"BT_TUI_AUTHOR": "bo"}, "bo"),
+                                     ({"BT_TUI_USER": "ana", "BT_TUI_AUTHOR": "bo"}, "ana")])
+def test_the_acting_person_comes_from_BT_TUI_USER(run_cli, sql, seeded, env, who):
+    """DESIGN.md: --author, else BT_TUI_USER, else the OS user (BT_TUI_AUTHOR still read)."""
+    res = run_cli("feedback", "row-1", "--comment", "hi", env=env)
+    assert res.returncode == 0, res.stderr
+    assert sql("SELECT author FROM comments") == [(who,)]
