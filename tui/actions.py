@@ -19,7 +19,7 @@ import orjson
 from store.selection import Selection, count_selection, export_selection, retag_selection
 from store.audit import default_author
 from store.export import get_span
-from store.feedback import EditConflict, add_comment, apply_feedback, retag
+from store.feedback import EditConflict, add_comment, apply_feedback, set_tags, tag_changes
 from store.models import FeedbackIn
 from store.query.hints import completions
 from tui import clipboard
@@ -65,14 +65,11 @@ def ask_tags(screen, project: str, row_id: str, tags: list[str], known: list[str
     def done(text: Optional[str]) -> None:
         if text is None:
             return
-        wanted = list(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
-        add = [t for t in wanted if t not in shown]
-        remove = [t for t in shown if t not in wanted]
-        if not add and not remove:
+        edited = text.split(",")
+        if tag_changes(shown, edited) == ([], []):
             screen.notify("tags unchanged")
             return
-        write_in_thread(screen, "tags saved", retag, project, [row_id], add=add, remove=remove,
-                        author=default_author())
+        write_in_thread(screen, "tags saved", set_tags, project, row_id, edited, default_author(), shown=shown)
 
     screen.app.push_screen(PromptScreen(title, value=", ".join(shown), hint=hint, suggester=LastTokenSuggester(known)),
                            done)
