@@ -311,13 +311,13 @@ class PagedTable(ScrollView, can_focus=True):
         if event.seq != self._seq:
             event.stop()
             return
-        self.fetching = False  # a page is on its way (not `loading`: Textual's, it disables the widget)
+        self.fetching = False
 
     def on_paged_table_page_loaded(self, event: PageLoaded) -> None:
         if event.seq != self._seq:
             event.stop()  # a newer request is on its way
             return
-        self.fetching = False  # a page is on its way (not `loading`: Textual's, it disables the widget)
+        self.fetching = False
         rows, after = list(event.page.rows), event.page.after
         if event.mode == "replace":  # the first page
             self._replace(event.source, rows, after, None, keep_key=event.keep_key)
