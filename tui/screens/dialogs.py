@@ -13,6 +13,8 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from tui.widgets.line_input import LineInput
+
 
 class LastTokenSuggester(Suggester):
     """Completes the last comma-separated item (tags) or the last word (fields)."""
@@ -53,7 +55,7 @@ class PromptScreen(ModalScreen[Optional[str]]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Input(self.value, placeholder=self.placeholder, suggester=self.suggester, id="prompt-input")
+            yield LineInput(self.value, placeholder=self.placeholder, suggester=self.suggester, id="prompt-input")
             yield Static(self.hint or "enter to confirm · escape to cancel", classes="dialog-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

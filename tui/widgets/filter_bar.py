@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 from store.errors import QueryError
 from store.query.filterbar import check_filter
 from store.query.hints import SAMPLE, completions, field_hints, field_values
+from tui.widgets.line_input import LineInput
 
 
 # `metadata.a.b = '` (or == != <> and double quotes) with the value begun
@@ -104,7 +105,7 @@ class FilterSuggester(Suggester):
         return found[0][0] if found else None
 
 
-class FilterInput(Input):
+class FilterInput(LineInput):
     """The filter line: tab (or →) takes the suggested completion; with none, tab moves on.
 
     Tab is handled as a key, in order with the typing, not as a binding: a binding's action
