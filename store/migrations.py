@@ -218,11 +218,69 @@ MIGRATIONS: list[str] = [
     CREATE INDEX audit_span_edits ON audit (project_id, object_id)
         WHERE object_type = 'span' AND field IN ('scores', 'tags', 'expected', 'metadata');
     """,
+    # v8: datasets (store/datasets.py). Every write is a version (an integer increasing across
+    # the database, with author, time and counts). A record's states are revisions: the content
+    # a version wrote, valid from ``version`` until the version that replaced it (``until``,
+    # NULL while current; the one column ever updated). Reading as of version V is one range
+    # test on an index, the same plan for the latest and the oldest version. A delete is a
+    # revision too (``deleted`` = 1). ``seq`` orders records: the rowid of their first revision.
+    """
+    CREATE TABLE datasets (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        name TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL,
+        author TEXT NOT NULL,
+        UNIQUE (project_id, name)
+    );
+    CREATE TABLE dataset_versions (
+        version INTEGER PRIMARY KEY AUTOINCREMENT,
+        dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+        created TEXT NOT NULL,
+        author TEXT NOT NULL,
+        added INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        deleted INTEGER NOT NULL,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX dataset_versions_dataset ON dataset_versions (dataset_id, version);
+    CREATE TABLE dataset_revisions (
+        rid INTEGER PRIMARY KEY,
+        dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+        id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        until INTEGER,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        created TEXT NOT NULL,
+        input TEXT,
+        expected TEXT,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        tags TEXT NOT NULL DEFAULT '[]',
+        origin TEXT,
+        origin_id TEXT
+    );
+    CREATE UNIQUE INDEX dataset_revisions_record ON dataset_revisions (dataset_id, id, version);
+    CREATE INDEX dataset_revisions_order ON dataset_revisions (dataset_id, seq, version, until, deleted);
+    CREATE INDEX dataset_revisions_changes ON dataset_revisions (dataset_id, version);
+    CREATE INDEX dataset_revisions_origin ON dataset_revisions (dataset_id, origin_id)
+        WHERE until IS NULL AND origin_id IS NOT NULL;
+    CREATE TABLE dataset_snapshots (
+        dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created TEXT NOT NULL,
+        author TEXT NOT NULL,
+        PRIMARY KEY (dataset_id, name)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 # The oldest schema a read-only store reads as it is. Migrations past it only add what writers
-# need (v7: an index for the import's merge), so a read never has to upgrade (write) the file.
+# need, so a read never has to upgrade (write) the file. (v8's dataset tables: a read-only store
+# of an older file has no datasets, store.datasets.has_datasets.)
 READ_COMPATIBLE_FROM = 6
 
 

@@ -147,6 +147,50 @@ def comment_id(row_id: str, c: Comment) -> str:
     return "c-" + h[:20]
 
 
+class Origin(BaseModel):
+    """Where a dataset record came from: ``{"object_type": "project_logs", "id": ROW_ID}``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    object_type: StrictStr
+    id: StrictStr
+
+
+RECORD_KEYS = ("id", "input", "expected", "metadata", "tags", "created", "origin")
+
+
+class RecordIn(BaseModel):
+    """One dataset record as it arrives (``import dataset``, the TUI's editor, the API). No
+    ``id``: the importer derives one from the input (see ``store.datasets.derived_id``)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    id: Optional[StrictStr] = None
+    input: Any = None
+    expected: Any = None
+    metadata: Optional[dict[str, Any]] = None
+    tags: Optional[list[StrictStr]] = None
+    created: Optional[Any] = None
+    origin: Optional[Origin] = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: Optional[str]) -> Optional[str]:
+        if v is not None and not v.strip():
+            raise ValueError("a record id must not be blank")
+        return v
+
+    @field_validator("created")
+    @classmethod
+    def _created(cls, v: Any) -> Any:
+        return None if v is None else normalize_ts(v)
+
+    @field_validator("input", "expected", "metadata")
+    @classmethod
+    def _depth(cls, value: Any) -> Any:
+        return check_depth(value, "")
+
+
 # --- one line for a validation error ----------------------------------------------------------
 
 _UNION_TAGS = {"int", "float", "str", "bool", "constrained-int", "constrained-float"}
@@ -189,6 +233,8 @@ def validation_reason(exc: ValidationError) -> str:
     if kind == "model_type" or (not path and "dictionary" in msg.lower()):
         return "each line must be a JSON object"
     got = err.get("input")
+    if kind == "extra_forbidden" and len(loc) == 1:
+        return f"unknown key {path!r} (a dataset record has {', '.join(RECORD_KEYS)})"
     if loc and loc[0] in ("scores",) and len(loc) == 2:
         return f"{path}: a score must be a number in [0, 1] or null, got {_short(got)}"
     if loc and loc[0] == "metrics" and len(loc) == 2:

@@ -701,3 +701,54 @@ class Compiler:
             "year": f"strftime('%Y', {x})",
         }[unit]
         return Val(fmt, "text", agg=v.agg)
+
+
+RECORD_FIELDS = ("id", "input", "expected", "metadata", "tags", "created", "origin")
+
+
+class RecordCompiler(Compiler):
+    """The query language over dataset records (``store.datasets``): the same expressions, on
+    the fields a record has. MATCH compares whole words in the field's text (records have no
+    full-text index: a dataset is read a page at a time, and its pages are small)."""
+
+    def where(self, node: Node) -> str:
+        for n in walk_nodes(node):
+            if isinstance(n, Path) and str(n.parts[0]).lower() not in RECORD_FIELDS:
+                raise self.err(n, f"a dataset record has no field {str(n.parts[0])!r} "
+                                  f"(its fields: {', '.join(RECORD_FIELDS)})")
+            if isinstance(n, Call) and n.name == "any_span":
+                raise self.err(n, "any_span() looks at a trace's spans; dataset records have none")
+        return super().where(node)
+
+    def path(self, node: Path) -> Val:
+        root = str(node.parts[0]).lower()
+        if root in ("origin",):
+            col = self.c(root)
+            jpath = _json_path(node.parts[1:])
+            return Val(f"json_extract({col}, {self.p(jpath)})", "any", col=col, jpath=jpath)
+        return super().path(node)
+
+    def match(self, node: Binary, positive: bool) -> str:
+        pat = node.right
+        if not (isinstance(pat, Literal) and isinstance(pat.value, str)):
+            raise self.err(pat, "expected a string of words after MATCH")
+        words = fts_words(pat.value)
+        if not words:
+            raise self.err(pat, "expected at least one word to MATCH")
+        v = self.value(node.left)
+        neg = "NOT " if node.negated else ""
+        return f"({v.sql} IS NOT NULL AND {neg}bt_words({v.sql}, {self.p(' '.join(words))}))"
+
+    def search(self, words: list[str]) -> str:
+        """The filter bar's plain words: every word somewhere in the record's text."""
+        text = " || ' ' || ".join(f"coalesce({self.c(col)}, '')" for col in ("input", "expected", "metadata", "tags"))
+        return f"bt_words({text}, {self.p(' '.join(words))})"
+
+    def includes(self, node: Binary, positive: bool) -> str:
+        if isinstance(node.left, Path) and node.left.parts == ["tags"]:
+            rv = self.value(node.right)
+            if rv.kind == "list":
+                raise self.err(node.right, "expected one value after INCLUDES")
+            exists = f"EXISTS (SELECT 1 FROM json_each({self.c('tags')}) WHERE value = {rv.sql})"
+            return f"(NOT {exists})" if node.negated else f"({exists})"
+        return super().includes(node, positive)
