@@ -559,6 +559,28 @@ def restore(store: Store, project: str, name: str, version: int, *, ids: Optiona
         return w.finish()
 
 
+def revert_version(store: Store, project: str, name: str, version: int, *, author: Optional[str] = None
+                   ) -> tuple[WriteResult, int]:
+    """Undo one version: the records it changed go back to their state just before it, as a new
+    version. A record changed again since (by a later version) is left alone: undo never
+    clobbers someone else's edit. Returns the write and how many records were left alone."""
+    with store.write() as conn:
+        ds, _ = _ensure_dataset(conn, project, name, "", create=False)
+        _resolve(conn, ds, name, version, None)
+        rows = conn.execute("SELECT id, until FROM dataset_revisions WHERE dataset_id = ? AND version = ? ORDER BY seq",
+                            (ds, version)).fetchall()
+        ids = [r[0] for r in rows if r[1] is None]
+        before = _states(conn, ds, version - 1, ids)
+        w = _Writer(conn, ds, author or default_author(), f"undo of version {version}")
+        for record_id in ids:
+            row = before.get(record_id)
+            if row is None or row[9]:
+                w.delete(record_id)
+            else:
+                w.put(record_id, _row_texts(row))
+        return w.finish(), len(rows) - len(ids)
+
+
 # --- reading --------------------------------------------------------------------------------------
 
 def get_record(store: Store, project: str, name: str, record_id: str, version: Optional[int] = None) -> Optional[Record]:
@@ -791,5 +813,5 @@ __all__ = [
     "DatasetError", "DatasetInfo", "Record", "RecordChange", "RecordsQuery", "Revision", "VersionInfo", "WriteResult",
     "RECORD_KEYS", "add_from_logs", "changed_fields", "create_dataset", "delete_records", "derived_id", "diff_versions",
     "from_selection", "get_dataset", "get_record", "iter_records", "list_datasets", "list_versions", "record_history",
-    "record_ids", "resolve_version", "restore", "snapshot", "span_to_record", "upsert_records", "write_records",
+    "record_ids", "resolve_version", "restore", "revert_version", "snapshot", "span_to_record", "upsert_records", "write_records",
 ]
