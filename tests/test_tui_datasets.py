@@ -376,6 +376,11 @@ async def test_an_old_version_is_read_only_and_R_restores_it(ds_db, tui_env):
             await settle(pilot)
             assert app.screen is screen
         assert len(versions(ds_db)) == 2  # nothing written
+        from tui.app import BtCommands
+
+        titles = [t for t, _, _ in BtCommands._commands(type("Provider", (), {"app": app})())]
+        assert "Restore this version" in titles and "Diff this version with the latest" in titles
+        assert "Go to Datasets" in titles and "Edit the current record" in titles
         await pilot.press("R")
         await wait_for(pilot, lambda: isinstance(app.screen, MenuScreen), "the confirmation")
         await pilot.press("1")

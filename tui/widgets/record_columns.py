@@ -78,8 +78,7 @@ def dataset_columns() -> list[Column]:
     return [
         Column("name", "name", lambda d, w: Text(d.name, style="bold")),
         Column("records", "records", lambda d, w: Text(f"{d.records:,}", justify="right"), 8),
-        Column("versions", "versions", lambda d, w: Text(f"{d.versions:,}", justify="right"), 8,
-               narrow=((NARROW, 5),)),
+        Column("versions", "versions", lambda d, w: Text(f"{d.versions:,}", justify="right"), 8),
         Column("changed", "changed", lambda d, w: Text(ago(d.last_change or d.created)), 10),
         Column("who", "who", lambda d, w: Text(d.last_author or d.author or "", style="dim"), 12,
                narrow=((NARROW, 8),)),
