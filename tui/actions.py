@@ -126,22 +126,33 @@ def edit_expected(screen, event: ExpectedRead) -> None:
         write_in_thread(screen, "expected saved", _save_expected, event.project, event.row_id, original, value,
                         new_text, default_author(), failed="")
 
+    edit_json(screen, event.title, text, save)
+
+
+def edit_json(screen, title: str, text: str, save: Callable[[str], None], *,
+              validate: Callable[[str], Optional[tuple[str, int, int]]] = json_error, what: str = "expected",
+              hint: str = "JSON · ctrl+s saves · escape cancels") -> None:
+    """Edit ``text`` as JSON: in ``$EDITOR`` when set, else a dialog (``TextEditScreen``).
+    ``save(text)`` is called only with a text ``validate`` accepts (text -> (what is wrong,
+    line, column) or None); a refused text is kept (the dialog stays open on it, or the
+    editor's file is offered again). ``what`` names the value in notices and file names."""
     if os.environ.get("EDITOR"):
-        _edit_in_editor(screen, event.title, text, save)
+        _edit_in_editor(screen, title, text, save, validate=validate, what=what)
         return
 
     def done(new_text: Optional[str]) -> None:
         if new_text is not None:
             save(new_text)
 
-    screen.app.push_screen(TextEditScreen(event.title, text, validate=json_error,
-                                          hint="JSON · ctrl+s saves · escape cancels"), done)
+    screen.app.push_screen(TextEditScreen(title, text, validate=validate, hint=hint), done)
 
 
-def _edit_in_editor(screen, title: str, text: str, save: Callable[[str], None]) -> None:
-    """``$EDITOR`` on a temp file. Bad JSON: say where, then edit again (on what was typed)
-    or leave it (the file stays, its path said): nothing typed is lost."""
-    fd, path = tempfile.mkstemp(prefix="bt-tui-expected-", suffix=".json")
+def _edit_in_editor(screen, title: str, text: str, save: Callable[[str], None], *,
+                    validate: Callable[[str], Optional[tuple[str, int, int]]] = json_error,
+                    what: str = "expected") -> None:
+    """``$EDITOR`` on a temp file. A refused text: say where, then edit again (on what was
+    typed) or leave it (the file stays, its path said): nothing typed is lost."""
+    fd, path = tempfile.mkstemp(prefix=f"bt-tui-{what}-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     cmd = shlex.split(os.environ["EDITOR"])
@@ -155,7 +166,7 @@ def _edit_in_editor(screen, title: str, text: str, save: Callable[[str], None]) 
         except Exception as exc:
             screen.notify(f"could not run {cmd[0]}: {exc} (the text is in {path})", severity="error")
             return
-        found = json_error(new_text)
+        found = validate(new_text)
         if found is None:
             os.unlink(path)
             save(new_text)
@@ -165,7 +176,7 @@ def _edit_in_editor(screen, title: str, text: str, save: Callable[[str], None]) 
             if key == "again":
                 run()
             else:
-                screen.notify(f"expected not saved; what you typed is in {path}", severity="warning")
+                screen.notify(f"{what} not saved; what you typed is in {path}", severity="warning")
 
         screen.app.push_screen(MenuScreen(f"{title}: {found[0]}", [
             ("again", "Edit it again (what you typed is kept)"),
@@ -184,12 +195,12 @@ def _save_expected(store, project: str, row_id: str, original: Any, value: Any, 
         apply_feedback(store, project, row_id, FeedbackIn(expected=value, has_expected=True, author=author),
                        expected_was=original)
     except EditConflict:
-        path = _keep(text, f"expected-{row_id}")
+        path = keep_text(text, f"expected-{row_id}")
         raise ExpectedChanged(f"expected of {row_id} changed since you opened it: not saved; reload to see it"
                               f" (your text is in {path})") from None
 
 
-def _keep(text: str, name: str) -> str:
+def keep_text(text: str, name: str) -> str:
     """Save a text the user typed but could not save (the cache directory)."""
     folder = clipboard.clip_file().parent
     path = folder / f"{''.join(c if c.isalnum() or c in '-_.' else '_' for c in name)}.json"

@@ -123,6 +123,10 @@ class BtTuiApp(App):
             self.pop_screen()
         self.push_screen(screen)
 
+    def action_switch_to(self, name: str) -> None:
+        """A registered screen's key (``register_screen(..., key=)``)."""
+        self.switch_to(name)
+
     def find_screen(self, cls: type) -> Optional[Screen]:
         """The topmost open screen of class ``cls``."""
         return next((s for s in reversed(self.screen_stack) if isinstance(s, cls)), None)

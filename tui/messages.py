@@ -44,3 +44,17 @@ class ScoreNamesRead(Message):
     row_id: str
     title: str
     names: list
+
+
+@dataclass
+class DatasetWritten(Message):
+    """A write to a dataset finished (``store.datasets``): ``message`` says what changed;
+    ``version`` is the version it wrote (None: nothing changed), ``undo`` what undoing it
+    would undo ("" when it is not to be undone, e.g. an undo); ``keep`` the record the
+    cursor should be on when the rows are read again."""
+
+    message: str
+    version: object = None
+    undo: str = ""
+    keep: object = None
+    latest: bool = False  # show the latest version afterwards (a restore from an old one)
