@@ -722,7 +722,7 @@ class RecordCompiler(Compiler):
 
     def path(self, node: Path) -> Val:
         root = str(node.parts[0]).lower()
-        if root in ("origin",):
+        if root in ("origin", "metadata"):  # metadata.model too: records have no model column, as spans do
             col = self.c(root)
             jpath = _json_path(node.parts[1:])
             return Val(f"json_extract({col}, {self.p(jpath)})", "any", col=col, jpath=jpath)
