@@ -674,13 +674,23 @@ class _QueryParserBase(Parser):
     def source(self, q: Query) -> None:
         t = self.tok
         if t.kind != "ident":
-            raise self.error("expected a source like project_logs('my-project')")
+            raise self.error("expected a source like project_logs('my-project') or dataset('name')")
         name = t.value.lower()
-        if name not in ("project_logs", "logs"):
-            close = difflib.get_close_matches(name, ["project_logs"], n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else " (supported: project_logs('name'))"
+        if name not in ("project_logs", "logs", "dataset"):
+            close = difflib.get_close_matches(name, ["project_logs", "dataset"], n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else " (supported: project_logs('name'), dataset('name'))"
             raise self.error(f"unknown source {t.value!r}{hint}")
         self.advance()
+        if name == "dataset":  # a dataset of the --project project, its records as of the latest version
+            q.source = "dataset"
+            self.expect_op("(", "'(' and the dataset's name, like dataset('my-dataset')")
+            if self.tok.kind != "string":
+                raise self.error("expected the dataset's name as a string, like dataset('my-dataset')")
+            q.source_arg = self.advance().value
+            self.expect_op(")", "')'")
+            if self.tok.kind == "ident" and self.tok.value.lower() in ("spans", "traces", "summary"):
+                raise self.error(f"a dataset has records, not {self.tok.value.lower()}")
+            return
         q.source = "project_logs"
         if self.at_op("("):
             self.advance()

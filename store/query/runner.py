@@ -14,7 +14,7 @@ import orjson
 from ..connection import Store, time_limit
 from ..export import COMMENTS_JSON, EXPORT_LINE
 from ..projects import project_id
-from .btql import Node, Path, Query, SelectItem, parse_query
+from .btql import Node, Path, Query, SelectItem, parse_query, walk_nodes
 from .compiler import Compiler, Val, find_aggregate, sql_error
 from .pager import Row, summarise_traces
 
@@ -75,6 +75,8 @@ def run_query(store: Store, text: str, default_project: str = "default", now: Op
 
 def _run_query(store: Store, text: str, default_project: str, now: Optional[datetime]) -> Result:
     q: Query = parse_query(text)
+    if q.source == "dataset":
+        return _dataset_query(store, text, q, default_project, now)
     project = q.source_arg or default_project
     pid = project_id(store, project, create=False)
     c = Compiler(text, pid, alias="s", now=now)
@@ -95,27 +97,8 @@ def _run_query(store: Store, text: str, default_project: str, now: Optional[date
         c.trace_model = True  # a root stands for its trace: its model is the trace's (see Compiler)
 
     limit = q.limit
-    if q.dimensions or q.measures or (q.select and any(_has_agg(i.expr) for i in q.select)):
-        if q.select and q.dimensions and all(any(d is s for s in q.select) for d in q.dimensions):
-            items = q.select  # SQL form: the columns in the order they were selected
-        else:
-            items = (q.dimensions + q.measures) if (q.dimensions or q.measures) else q.select
-        cols, decode = [], []
-        for i, it in enumerate(items):
-            sql, dec = _json_out(c, it) if not _has_agg(it.expr) else (c.value(it.expr).sql, False)
-            cols.append(f"{sql} AS c{i}")
-            decode.append(dec)
-        group = ""
-        dims = q.dimensions if (q.dimensions or q.measures) else [i for i in q.select if not _has_agg(i.expr)]
-        if dims:
-            idx = [str(next(i for i, it in enumerate(items) if it is d) + 1) for d in dims]
-            group = " GROUP BY " + ", ".join(idx)
-        order = _order_by(c, q, items, default=", ".join(idx) if dims else "")
-        sql = f"SELECT {', '.join(cols)} FROM spans s WHERE {where}{group}{order}"
-        if limit is not None:
-            sql += f" LIMIT {c.p(limit)}"
-        rows = [[_decode(v, d) for v, d in zip(r, decode)] for r in store.conn.execute(sql, c.params)]
-        return Result([it.alias for it in items], rows, id_columns=_ids_of(items))
+    if _grouped(q):
+        return _aggregate_query(store, c, q, "spans s", where)
 
     explicit_limit = limit is not None
     if limit is None:
@@ -128,16 +111,86 @@ def _run_query(store: Store, text: str, default_project: str, now: Optional[date
         dicts = dicts[:limit]
         columns = list(dicts[0].keys()) if dicts else ["id", "created", "input", "output"]
         return Result(columns, [[d[k] for k in columns] for d in dicts], truncated)
+    return _select_query(store, c, q, "spans s", where, "s.created DESC, s.rid DESC")
+
+
+def _grouped(q: Query) -> bool:
+    return bool(q.dimensions or q.measures or (q.select and any(_has_agg(i.expr) for i in q.select)))
+
+
+def _aggregate_query(store: Store, c: Compiler, q: Query, source: str, where: str) -> Result:
+    """Dimensions and measures (or a SELECT with aggregates) over ``source`` (aliased ``s``)."""
+    if q.select and q.dimensions and all(any(d is s for s in q.select) for d in q.dimensions):
+        items = q.select  # SQL form: the columns in the order they were selected
+    else:
+        items = (q.dimensions + q.measures) if (q.dimensions or q.measures) else q.select
+    cols, decode = [], []
+    for i, it in enumerate(items):
+        sql, dec = _json_out(c, it) if not _has_agg(it.expr) else (c.value(it.expr).sql, False)
+        cols.append(f"{sql} AS c{i}")
+        decode.append(dec)
+    group = ""
+    dims = q.dimensions if (q.dimensions or q.measures) else [i for i in q.select if not _has_agg(i.expr)]
+    if dims:
+        idx = [str(next(i for i, it in enumerate(items) if it is d) + 1) for d in dims]
+        group = " GROUP BY " + ", ".join(idx)
+    order = _order_by(c, q, items, default=", ".join(idx) if dims else "")
+    sql = f"SELECT {', '.join(cols)} FROM {source} WHERE {where}{group}{order}"
+    if q.limit is not None:
+        sql += f" LIMIT {c.p(q.limit)}"
+    rows = [[_decode(v, d) for v, d in zip(r, decode)] for r in store.conn.execute(sql, c.params)]
+    return Result([it.alias for it in items], rows, id_columns=_ids_of(items))
+
+
+def _select_query(store: Store, c: Compiler, q: Query, source: str, where: str, default_order: str) -> Result:
+    """A SELECT list (no aggregates) over ``source`` (aliased ``s``)."""
+    limit = q.limit if q.limit is not None else DEFAULT_LIMIT
     cols, decode = [], []
     for i, it in enumerate(q.select):
         sql, dec = _json_out(c, it)
         cols.append(f"{sql} AS c{i}")
         decode.append(dec)
-    order = _order_by(c, q, q.select, default="s.created DESC, s.rid DESC")
-    sql = f"SELECT {', '.join(cols)} FROM spans s WHERE {where}{order} LIMIT {c.p(limit + 1)}"
+    order = _order_by(c, q, q.select, default=default_order)
+    sql = f"SELECT {', '.join(cols)} FROM {source} WHERE {where}{order} LIMIT {c.p(limit + 1)}"
     rows = [[_decode(v, d) for v, d in zip(r, decode)] for r in store.conn.execute(sql, c.params)]
-    truncated = len(rows) > limit and not explicit_limit
+    truncated = len(rows) > limit and q.limit is None
     return Result([it.alias for it in q.select], rows[:limit], truncated, id_columns=_ids_of(q.select))
+
+
+RECORD_JSON = ("input", "expected", "metadata", "tags", "origin")
+
+
+def _dataset_query(store: Store, text: str, q: Query, project: str, now: Optional[datetime]) -> Result:
+    """``FROM dataset('name')``: the records of one of the project's datasets as of its latest
+    version (``store.datasets``' as-of rule on ``dataset_revisions``, aliased ``s`` so the
+    shared SELECT, GROUP BY and ORDER BY code applies), in dataset order by default. Filters
+    and expressions take the record fields (``RecordCompiler``)."""
+    from ..datasets import get_dataset
+    from .compiler import RECORD_FIELDS, RecordCompiler
+
+    info = get_dataset(store, project, q.source_arg)  # NotFound: exit 2 with the store's message
+    c = RecordCompiler(text, 0, alias="s", now=now)
+    for item in (*q.select, *q.dimensions, *q.measures, *q.sort):  # the filter is checked by c.where
+        for n in walk_nodes(item.expr):
+            if isinstance(n, Path) and str(n.parts[0]).lower() not in RECORD_FIELDS:
+                raise c.err(n, f"a dataset record has no field {str(n.parts[0])!r} (its fields: {', '.join(RECORD_FIELDS)})")
+    latest = info.version or 0
+    where = (f"s.dataset_id = {c.p(info.id)} AND s.version <= {c.p(latest)}"
+             f" AND (s.until IS NULL OR s.until > {c.p(latest)}) AND s.deleted = 0")
+    if q.filter is not None:
+        where += f" AND {c.where(q.filter)}"
+    source = "dataset_revisions s"
+    if _grouped(q):
+        return _aggregate_query(store, c, q, source, where)
+    if q.select and not q.star:
+        return _select_query(store, c, q, source, where, "s.seq")
+    limit = q.limit if q.limit is not None else DEFAULT_LIMIT
+    order = _order_by(c, q, [], default="s.seq")
+    cols = ", ".join(f"s.{k}" for k in RECORD_FIELDS)
+    sql = f"SELECT {cols} FROM {source} WHERE {where}{order} LIMIT {c.p(limit + 1)}"
+    rows = [[_decode(v, k in RECORD_JSON) for v, k in zip(r, RECORD_FIELDS)] for r in store.conn.execute(sql, c.params)]
+    truncated = len(rows) > limit and q.limit is None
+    return Result(list(RECORD_FIELDS), rows[:limit], truncated)
 
 
 def _order_by(c: Compiler, q: Query, items: list, default: str) -> str:
