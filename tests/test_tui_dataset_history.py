@@ -206,6 +206,7 @@ async def test_R_restores_an_old_version_as_a_new_one(app, demo_db, versions):
         await wait_for(pilot, lambda: isinstance(app.screen, MenuScreen), "the confirm dialog")
         title = app.screen.title_text
         assert f"Restore '{DS}' to version {versions[0]}?" in title and "history is kept" in title
+        assert f"a new version (after {versions[2]})" in title
         await pilot.press("1")
         await wait_for(pilot, lambda: len(screen.table.rows) == 4, "the new version on the list")
         await settle(pilot)

@@ -382,8 +382,8 @@ class VersionsScreen(HistoryBase):
                                 failed="could not restore")
 
         self.app.push_screen(MenuScreen(
-            f"Restore {self.dataset!r} to version {v}? This writes version {self.latest}+1 equal to it;"
-            " history is kept", [("restore", f"Restore to version {v}"), ("cancel", "Cancel")]), picked)
+            f"Restore {self.dataset!r} to version {v}?\nThis writes a new version (after {self.latest})"
+            "\nequal to it; history is kept.", [("restore", f"Restore to version {v}"), ("cancel", "Cancel")]), picked)
 
     def action_snapshot(self) -> None:
         v = self.cursor_version()
@@ -543,7 +543,7 @@ class RecordHistoryScreen(HistoryBase):
             Column("version", "version", lambda r, w: Text(str(r.version), justify="right"), width=7),
             Column("when", "when", lambda r, w: Text(ago(r.created)), width=9),
             Column("who", "who", lambda r, w: Text(r.author or ""), width=12, narrow=((100, 8),)),
-            Column("change", "change", lambda r, w: _change_word(r.change), width=8),
+            Column("change", "change", lambda r, w: _change_word(r.change), width=9),
             Column("fields", "fields", lambda r, w: Text(", ".join(r.fields))),
         ]
 
