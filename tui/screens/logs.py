@@ -29,6 +29,7 @@ from tui.actions import (EXPORT, TAG, UNTAG, ask_comment, ask_tags, read_expecte
 from tui.clipboard import copy_text
 from tui.messages import WorkFailed, WriteDone
 from tui.registry import BtScreen, Command, register_screen
+from tui.screens.add_to_dataset import ADD_TO_DATASET, ask_add_to_dataset
 from tui.screens.dialogs import MenuScreen, PromptScreen
 from tui.screens.trace import TraceScreen
 from tui.widgets.filter_bar import FilterBar, FilterSuggester
@@ -128,10 +129,11 @@ class LogsScreen(BtScreen):
         Binding("t", "tags", "Tags", show=False, id="logs.tags"),
         Binding("e", "edit_expected", "Edit expected", show=False, id="logs.expected"),
         Binding("y", "copy", "Copy", show=False, id="logs.copy"),
+        Binding("a", "add_to_dataset", "Add to dataset", show=False, id="logs.add_to_dataset"),
         Binding("escape", "escape", "Clear", show=False, id="logs.escape"),
     ]
 
-    batch_actions = [TAG, UNTAG, EXPORT]
+    batch_actions = [TAG, UNTAG, EXPORT, ADD_TO_DATASET]
     HELP = (
         "Logs: newest traces first. Type a filter like  scores.Factuality < 0.5 and tags includes 'vip'"
         "  or plain words to search. enter opens a trace."
@@ -440,6 +442,14 @@ class LogsScreen(BtScreen):
         if row is not None:
             read_score_names(self, self.app.project, row.id, f"Score {row.name or 'row'} ({row.id})")
 
+    def action_add_to_dataset(self) -> None:
+        """The current row (in the traces view, its trace's root span) into a dataset; the
+        batch action (b) adds the marked rows or all matching."""
+        row = self.current_row()
+        if row is not None:
+            what = "this trace" if self.shape == "traces" else "this span"
+            ask_add_to_dataset(self, self.selection((row.id,)), what)
+
     @property
     def known_tags(self) -> list[str]:
         return self.suggester.tags
@@ -496,11 +506,13 @@ class LogsScreen(BtScreen):
             Command("Copy row as JSON", self.action_copy, "to the clipboard ($BT_TUI_CLIPBOARD, else OSC 52)"),
             Command("Score the current row", self.action_score, "name=value in [0, 1], audited"),
             Command("Edit expected of the current row", self.action_edit_expected, "JSON; $EDITOR when set"),
+            Command("Add the current row to a dataset", self.action_add_to_dataset, "new or existing; a"),
             Command("Toggle traces / spans", self.action_toggle_shape, "one row per trace or every span"),
             Command("Save filter as view", self.action_save_view, "name the current filter"),
-            Command("Batch action on selection", self.action_batch, "add or remove a tag, export to JSONL"),
+            Command("Batch action on selection", self.action_batch,
+                    "add or remove a tag, export to JSONL, add to a dataset"),
         ]
         return cmds + self.batch_commands()
 
 
-register_screen("logs", "Logs", LogsScreen)
+register_screen("logs", "Logs", LogsScreen, key="L")

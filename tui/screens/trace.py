@@ -22,12 +22,14 @@ from textual.worker import get_current_worker
 
 from engine.chat import span_markdown, trace_markdown
 from store.query.hints import completions
+from store.selection import Selection
 from store.traces import ancestors, children_of, find_in_trace, roots_of, span_by_rid, trace_info, trace_spans
 from tui.actions import ask_comment, ask_tags, open_in_pager, read_expected, read_score_names
 from tui.clipboard import copy_text
 from tui.format import fmt_duration
 from tui.messages import WorkFailed, WriteDone
 from tui.registry import BtScreen, Command
+from tui.screens.add_to_dataset import ask_add_to_dataset
 from tui.screens.dialogs import MenuScreen, PromptScreen
 from tui.widgets.keybar import KeyBar
 from tui.widgets.span_detail import SpanDetail
@@ -62,6 +64,7 @@ class TraceScreen(BtScreen):
         Binding("t", "tags", "Tags", show=False, id="trace.tags"),
         Binding("e", "edit_expected", "Edit expected", show=False, id="trace.expected"),
         Binding("s", "score", "Score", show=False, id="trace.score"),
+        Binding("a", "add_to_dataset", "Add to dataset", show=False, id="trace.add_to_dataset"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="trace.tab_next"),
         Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False, id="trace.tab_prev"),
         Binding("1", "show_tab('input')", "Input", show=False, id="trace.tab_input"),
@@ -512,6 +515,11 @@ class TraceScreen(BtScreen):
         if self.span is not None:
             read_score_names(self, self.app.project, self.span["id"], self._span_title("Score"))
 
+    def action_add_to_dataset(self) -> None:
+        """This span into a dataset (new or existing)."""
+        if self.span is not None:
+            ask_add_to_dataset(self, Selection(self.app.project, "", "spans", (self.span["id"],)), "this span")
+
     def on_trace_screen_tags_known(self, event: TagsKnown) -> None:
         ask_tags(self, self.app.project, event.span["id"], event.span.get("tags") or [], event.tags,
                  "Tags (comma-separated)")
@@ -525,4 +533,5 @@ class TraceScreen(BtScreen):
             Command("Find in trace", self.action_find, "marks matches; n/p step through them"),
             Command("Score this span", self.action_score, "name=value in [0, 1], audited"),
             Command("Edit expected of this span", self.action_edit_expected, "JSON; $EDITOR when set"),
+            Command("Add this span to a dataset", self.action_add_to_dataset, "new or existing; a"),
         ]
