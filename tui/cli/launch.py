@@ -55,7 +55,8 @@ def sample_file() -> Path:
 def demo(
     launch: bool = typer.Option(True, "--launch/--no-launch", help="Open the TUI after seeding."),
 ) -> None:
-    """Seed a demo database from sample_data/ (once) and launch the TUI on it."""
+    """Seed a demo database from sample_data/ (logs and two datasets, once) and launch the TUI on it."""
+    from sample_data.demo_datasets import describe, seed_demo_datasets
     from store import Store
     from store.jsonl import import_jsonl
     from store.paths import demo_db_path
@@ -74,6 +75,9 @@ def demo(
             note(f"seeded {res.imported} demo spans into {path} (project {state.project!r})")
         else:
             note(f"demo database {path} already has {existing[state.project]} spans in {state.project!r}")
+        made = seed_demo_datasets(store, state.project)
+        if made:
+            note(f"added demo datasets {describe(store, state.project, made)}")
         store.close()
     if launch:
         launch_tui(str(path), state.project)
