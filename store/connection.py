@@ -190,8 +190,25 @@ def _words(text, words) -> int:
     return int(all(w.casefold() in hay for w in _WORD_RE.findall(str(words))))
 
 
+_JSON_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
+
+
+def _json_unescape(m: re.Match) -> str:
+    c = m.group(1)
+    return chr(int(c[1:], 16)) if len(c) == 5 else " " if c in "nrtbf" else c
+
+
+def _json_words(text, words) -> int:
+    """``bt_words`` over JSON text: escapes read as what they stand for (``"a\\nb"`` holds the
+    words a and b, not a and nb)."""
+    if text is None or words is None:
+        return 0
+    return _words(_JSON_ESCAPE.sub(_json_unescape, str(text)), words)
+
+
 def register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("bt_words", 2, _words, deterministic=True)
+    conn.create_function("bt_json_words", 2, _json_words, deterministic=True)
     conn.create_aggregate("bt_percentile", 2, _Percentile)
 
 

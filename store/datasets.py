@@ -192,6 +192,12 @@ def derived_id(value: Any, occurrence: int = 0) -> str:
     return "rec-" + digest.hexdigest()[:20]
 
 
+def origin_record_id(row_id: str) -> str:
+    """The id a logged span's record gets: the same span gives the same id in any database
+    (a round trip keeps it; a span added again after its record was deleted brings it back)."""
+    return "rec-" + hashlib.sha1(f"{ORIGIN_LOGS}:{row_id}".encode()).hexdigest()[:20]
+
+
 def new_record_id() -> str:
     import uuid
 
@@ -804,7 +810,7 @@ def add_from_logs(store: Store, project: str, name: str, row_ids: Iterable[str],
         for span in _spans(conn, pid, ids):
             content = span_to_record(span, expected_from, metadata=metadata, tags=tags)
             rec = RecordIn.model_validate(content)
-            w.put(w.by_origin(span["id"]) or new_record_id(), _texts(rec))
+            w.put(w.by_origin(span["id"]) or origin_record_id(span["id"]), _texts(rec))
         result = w.finish()
     result.created_dataset = created
     return result

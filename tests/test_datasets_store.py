@@ -207,6 +207,11 @@ def test_filters_use_the_query_language_on_record_fields(store):
     }
     for text, want in cases.items():
         assert list(rows(store, text=text)) == want, text
+    # words next to an escape in the stored JSON text (a newline, a quote, a non-ASCII letter)
+    D.upsert_records(store, "p", "ds", [{"id": "e", "input": {"text": "line one\nplease \"Zürich\""}}])
+    for text in ("please", "input MATCH 'please'", "zürich", "ZÜRICH", "input MATCH 'Zürich'"):
+        assert list(rows(store, text=text)) == ["e"], text
+    assert list(rows(store, text="nplease")) == []
     with pytest.raises(QueryError, match="no field 'output'"):
         D.RecordsQuery(store, "p", "ds", text="output = 'x'")
     with pytest.raises(QueryError, match="any_span"):
@@ -247,6 +252,12 @@ def test_from_logs_maps_spans_and_updates_instead_of_duplicating(store):
     assert D.get_dataset(store, "p", "picked").records == 4
     rec = next(r for r in D.iter_records(store, "p", "picked") if r.origin["id"] == "t1")
     assert (rec.expected, rec.metadata, rec.tags) == (None, {}, [])
+    # a span's record has the same id in any database; deleted and added again, it comes back
+    assert by_origin["t2"].id == D.origin_record_id("t2")
+    D.delete_records(store, "p", "picked", [by_origin["t2"].id])
+    back = D.add_from_logs(store, "p", "picked", ["t2"])
+    assert back.added == 1 and back.ids == [D.origin_record_id("t2")]
+    assert [h.change for h in D.record_history(store, "p", "picked", back.ids[0])] == ["added", "deleted", "added"]
     # spans shape: the LLM span itself
     D.from_selection(store, "spans", Selection("p", "", shape="spans", ids=("t2-llm",)))
     (only,) = D.iter_records(store, "p", "spans")

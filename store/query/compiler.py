@@ -736,13 +736,22 @@ class RecordCompiler(Compiler):
         if not words:
             raise self.err(pat, "expected at least one word to MATCH")
         v = self.value(node.left)
-        neg = "NOT " if node.negated else ""
-        return f"({v.sql} IS NOT NULL AND {neg}bt_words({v.sql}, {self.p(' '.join(words))}))"
+        if node.negated:
+            return f"({v.sql} IS NOT NULL AND NOT {self.words(v.sql, words)})"
+        return f"({v.sql} IS NOT NULL AND {self.words(v.sql, words)})"
 
     def search(self, words: list[str]) -> str:
         """The filter bar's plain words: every word somewhere in the record's text."""
         text = " || ' ' || ".join(f"coalesce({self.c(col)}, '')" for col in ("input", "expected", "metadata", "tags"))
-        return f"bt_words({text}, {self.p(' '.join(words))})"
+        return self.words(f"({text})", words)
+
+    def words(self, text_sql: str, words: list[str]) -> str:
+        """Every word, whole, in JSON text. SQLite's instr() on the lower-cased text first
+        (ASCII words only: its lower() folds no other letters), so only rows holding the words
+        pay for the word-by-word check in Python."""
+        pre = [f"instr(lower({text_sql}), {self.p(w.lower())}) > 0" for w in words if w.isascii()]
+        check = f"bt_json_words({text_sql}, {self.p(' '.join(words))})"
+        return "(" + " AND ".join([*pre, check]) + ")"
 
     def includes(self, node: Binary, positive: bool) -> str:
         if isinstance(node.left, Path) and node.left.parts == ["tags"]:
