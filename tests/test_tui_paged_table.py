@@ -166,6 +166,39 @@ async def test_reload_keeps_the_cursor_row_and_a_new_source_replaces_the_rows():
         assert table.rows == list(range(10)) and table.total == 10 and table.current_row() == 0
 
 
+async def test_a_write_deep_in_the_table_keeps_the_cursor_on_its_row():
+    """``set_source(..., stay=True)`` (a screen re-reading its rows after a write): the cursor
+    stays on its row past the first page, and the rows above it load again on the way up."""
+    app = TableApp(Numbers(), max_rows=120)
+    async with app.run_test(size=(80, 20)) as pilot:
+        table = await started(pilot)
+        for _ in range(12):
+            await pilot.press("pagedown")
+            await settle(pilot)
+        row = table.current_row()
+        assert row > 150
+        table.set_source(Numbers(), table.cursor_id())  # without stay: back to the top
+        await settle(pilot)
+        assert table.current_row() == 0
+        for _ in range(12):
+            await pilot.press("pagedown")
+            await settle(pilot)
+        row = table.current_row()
+        table.set_source(Numbers(), table.cursor_id(), stay=True)
+        await settle(pilot)
+        assert table.current_row() == row and table.total == N
+        assert table.rows[0] == row - 10 and table.more_before is not None
+        while table.current_row() > 0:
+            await pilot.press("pageup")
+            await settle(pilot)
+            assert_window(table, 120)
+        # near the top: the first page is read again, as before
+        await pilot.press("j", "j")
+        table.set_source(Numbers(), table.cursor_id(), stay=True)
+        await settle(pilot)
+        assert table.current_row() == 2 and table.rows[0] == 0
+
+
 def test_layout_shares_room_and_drops_columns_on_narrow_terminals():
     cols = [Column("a", "a", str, 10), Column("b", "b", str), Column("c", "c", str, 5, show_from=100),
             Column("d", "d", str, 20, narrow=((90, 8),))]

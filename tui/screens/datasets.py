@@ -545,9 +545,9 @@ class DatasetRecordsScreen(BtScreen):
         return self.table.current_row()
 
     # -- loading
-    def reload(self, keep: Optional[str] = None) -> None:
+    def reload(self, keep: Optional[str] = None, *, stay: bool = False) -> None:
         self.table.set_source(RecordsSource(self.store, self.project, self.dataset, self.version, self.filter_text),
-                              keep)
+                              keep, stay=stay)
 
     def on_paged_table_page_loaded(self, event: PagedTable.PageLoaded) -> None:
         q = event.source.query
@@ -688,7 +688,7 @@ class DatasetRecordsScreen(BtScreen):
             self.undo_stack.append((int(event.version), event.undo))
         if event.latest:
             self.version = None
-        self.reload(event.keep or self.table.cursor_id())
+        self.reload(event.keep or self.table.cursor_id(), stay=not event.latest)
 
     def action_edit(self) -> None:
         row = self.current_row()

@@ -183,12 +183,14 @@ class LogsScreen(BtScreen):
         return Selection(self.app.project, self.filter_text, self.shape, ids)
 
     # -- loading
-    def reload(self, keep_key: Optional[str] = None) -> None:
-        """The current filter, sort and shape from the top (first page), then the count."""
+    def reload(self, keep_key: Optional[str] = None, *, stay: bool = False) -> None:
+        """The current filter, sort and shape from the top (first page), then the count; with
+        ``stay`` (after a write), from a few rows above ``keep_key``'s row."""
         if self._hints_for != self.filter_text:  # notes on another filter are stale now
             self._hints_for = self.filter_text
             self.hints = []
-        self.table.set_source(LogsSource(self.store, self.selection(), self.sort_key, self.desc), keep_key)
+        self.table.set_source(LogsSource(self.store, self.selection(), self.sort_key, self.desc), keep_key,
+                              stay=stay)
 
     def on_paged_table_page_loaded(self, event: PagedTable.PageLoaded) -> None:
         self._apply_page(event.page, event.mode, event.source)
@@ -456,7 +458,7 @@ class LogsScreen(BtScreen):
 
     def after_write(self, event: WriteDone) -> None:
         if event.changed:
-            self.reload(self.table.cursor_id())
+            self.reload(self.table.cursor_id(), stay=True)
 
     def action_copy(self) -> None:
         row = self.current_row()

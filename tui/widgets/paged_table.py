@@ -176,9 +176,10 @@ class PagedTable(ScrollView, can_focus=True):
 
         source: PageSource
         page: Page
-        mode: str  # replace (the first page) | last | append | prepend
+        mode: str  # replace (the first page) | replace_at (from ``start``) | last | append | prepend
         keep_key: Optional[str]
         seq: int
+        start: Any = None  # the cursor the page was read from
 
     @dataclass
     class PageFailed(TableMessage):
@@ -270,12 +271,30 @@ class PagedTable(ScrollView, can_focus=True):
         return col.render(row, col.width)
 
     # -- loading
-    def set_source(self, source: PageSource, keep_key: Optional[str] = None) -> None:
+    def set_source(self, source: PageSource, keep_key: Optional[str] = None, *, stay: bool = False) -> None:
         """Show ``source`` from its first row (on the row ``keep_key`` when it is in the first
-        page), then count it. The rows shown stay until its first page arrives."""
+        page), then count it. The rows shown stay until its first page arrives.
+
+        ``stay`` (the same rows in the same order, re-read after a write): when ``keep_key`` is
+        deep in the window, the new source is read from a few rows above it, so the cursor keeps
+        its place in a long table (the rows above load again as the user scrolls up)."""
         self.total = None
         self._recount = True
-        self._load(source, None, False, "replace", keep_key)
+        anchor = self._anchor(keep_key) if stay else None
+        if anchor is None:
+            self._load(source, None, False, "replace", keep_key)
+        else:
+            self._load(source, anchor, False, "replace_at", keep_key)
+
+    def _anchor(self, keep_key: Optional[str]) -> Any:
+        """The cursor a few rows above ``keep_key``'s row; None when reading from the top
+        finds the row anyway (or it is not in the window)."""
+        if keep_key is None or self.source is None:
+            return None
+        idx = next((i for i, r in enumerate(self.rows) if self.source.row_id(r) == keep_key), None)
+        if idx is None or (self.more_before is None and idx < PAGE // 2) or idx == 0:
+            return None
+        return self.source.cursor_of(self.rows[max(1, idx - 10) - 1])
 
     def reload(self, keep_key: Optional[str] = None, *, keep_total: bool = False) -> None:
         """The first page of the source again (and a new count; the old one stays on show
@@ -305,7 +324,7 @@ class PagedTable(ScrollView, can_focus=True):
         finally:
             source.release_thread()
         if not worker.is_cancelled:
-            self.post_message(self.PageLoaded(self, source, page, mode, keep_key, seq))
+            self.post_message(self.PageLoaded(self, source, page, mode, keep_key, seq, after))
 
     def on_paged_table_page_failed(self, event: PageFailed) -> None:
         if event.seq != self._seq:
@@ -321,13 +340,16 @@ class PagedTable(ScrollView, can_focus=True):
         rows, after = list(event.page.rows), event.page.after
         if event.mode == "replace":  # the first page
             self._replace(event.source, rows, after, None, keep_key=event.keep_key)
+        elif event.mode == "replace_at":  # a page from a cursor: rows above it remain to be read
+            above = event.source.cursor_of(rows[0]) if rows else event.start
+            self._replace(event.source, rows, after, above, keep_key=event.keep_key)
         elif event.mode == "last":  # the last page, read backwards: ``after`` is above it
             self._replace(event.source, rows, None, after, on_last=True)
         elif event.mode == "append":
             self._append(rows, after)
         else:
             self._prepend(rows, after)
-        if self._recount and event.mode == "replace":
+        if self._recount and event.mode in ("replace", "replace_at"):
             self._recount = False
             self._count(event.source)
         self._maybe_page()
