@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Optional
 
 import orjson
@@ -178,3 +179,25 @@ def _inline(v: Any) -> bool:
 
 def _indent(text: str, indent: str) -> str:
     return "\n".join(indent + line if line else line for line in text.split("\n")) if indent else text
+
+def ago(created: Optional[str], now: Optional[datetime] = None) -> str:
+    """A time as how long ago: `just now`, `5m ago`, `3h ago`, `12d ago`; older than 60 days,
+    the date."""
+    if not created:
+        return ""
+    try:
+        when = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError:
+        return fmt_time(created)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    s = ((now or datetime.now(timezone.utc)) - when).total_seconds()
+    if s < 60:
+        return "just now"
+    if s < 3600:
+        return f"{s // 60:.0f}m ago"
+    if s < 86400:
+        return f"{s // 3600:.0f}h ago"
+    if s < 60 * 86400:
+        return f"{s // 86400:.0f}d ago"
+    return created[:10]

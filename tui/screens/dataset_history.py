@@ -8,7 +8,6 @@ worker threads that post typed messages; a failure is a one-line notice."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Callable, ClassVar, Optional
 
 import orjson
@@ -23,7 +22,7 @@ from textual.widgets import Header, Static
 from store.audit import default_author
 from store.datasets import FIELDS, get_dataset, diff_versions, list_versions, record_history, restore, snapshot
 from tui.actions import write_in_thread
-from tui.format import fmt_time, preview
+from tui.format import ago, fmt_time, preview
 from tui.messages import WorkFailed, WriteDone
 from tui.registry import BtScreen, Command
 from tui.screens.dialogs import MenuScreen, PromptScreen
@@ -73,28 +72,6 @@ class ListSource:
 
 
 # -- formatting
-
-def ago(created: str, now: Optional[datetime] = None) -> str:
-    """How long ago an ISO-8601 time was: "just now", "5m ago", "3h ago", "2d ago", else the date."""
-    try:
-        when = datetime.fromisoformat(created.replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
-        return created or ""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    secs = ((now or datetime.now(timezone.utc)) - when).total_seconds()
-    if secs < 0:
-        return fmt_time(created)
-    if secs < 60:
-        return "just now"
-    if secs < 3600:
-        return f"{int(secs // 60)}m ago"
-    if secs < 86400:
-        return f"{int(secs // 3600)}h ago"
-    if secs < 30 * 86400:
-        return f"{int(secs // 86400)}d ago"
-    return created[:10]
-
 
 def counts_text(added: int, updated: int, deleted: int) -> Text:
     t = Text()

@@ -4,13 +4,12 @@ row into a cell, formatted only when the row is painted."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, Optional
 
 import orjson
 from rich.text import Text
 
-from tui.format import fmt_time, preview
+from tui.format import ago, fmt_time, preview
 from tui.widgets.paged_table import NARROW, Column
 
 
@@ -49,29 +48,6 @@ def record_columns() -> list[Column]:
         Column("origin", "↗", _origin, 1),
         Column("created", "created", lambda r, w: Text(fmt_time(r.created)[:w]), 14, show_from=110),
     ]
-
-
-def ago(created: Optional[str], now: Optional[datetime] = None) -> str:
-    """A time as how long ago: `just now`, `5m ago`, `3h ago`, `12d ago`; older than 60 days,
-    the date."""
-    if not created:
-        return ""
-    try:
-        when = datetime.fromisoformat(created.replace("Z", "+00:00"))
-    except ValueError:
-        return fmt_time(created)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    s = ((now or datetime.now(timezone.utc)) - when).total_seconds()
-    if s < 60:
-        return "just now"
-    if s < 3600:
-        return f"{s // 60:.0f}m ago"
-    if s < 86400:
-        return f"{s // 3600:.0f}h ago"
-    if s < 60 * 86400:
-        return f"{s // 86400:.0f}d ago"
-    return created[:10]
 
 
 def dataset_columns() -> list[Column]:
