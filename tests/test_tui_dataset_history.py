@@ -8,7 +8,8 @@ import pytest
 from store import Store
 from store.datasets import get_record, iter_records, list_versions, upsert_records, write_records
 from tui.format import ago
-from tui.screens.dataset_history import DiffScreen, ListSource, RecordHistoryScreen, VersionsScreen
+from tui.screens.dataset_history import DiffScreen, RecordHistoryScreen, VersionsScreen
+from tui.widgets.paged_table import ListSource
 from tui.screens.dialogs import HelpScreen, MenuScreen, PromptScreen
 from tui.widgets.word_diff import ADDED, REMOVED
 from tui_fixtures import (  # noqa: F401  (fixtures)

@@ -27,48 +27,10 @@ from tui.messages import WorkFailed, WriteDone
 from tui.registry import BtScreen, Command
 from tui.screens.dialogs import MenuScreen, PromptScreen
 from tui.widgets.keybar import KeyBar
-from tui.widgets.paged_table import Column, PagedTable
+from tui.widgets.paged_table import Column, ListSource, PagedTable
 from tui.widgets.word_diff import ADDED, REMOVED, json_text, value_diff
 
 CHANGE_MARK = {"added": ("+", "bold green"), "updated": ("~", "bold yellow"), "deleted": ("-", "bold red")}
-
-
-# -- a page source over a list already read (versions, a diff, a record's revisions)
-
-@dataclass
-class ListPage:
-    rows: list
-    after: Any
-
-
-class ListSource:
-    """The shared paged table's page source over a list in memory: the cursor is a position."""
-
-    def __init__(self, rows: list, row_id: Callable[[Any], str]) -> None:
-        self.rows = rows
-        self._id = row_id
-        self._pos = {row_id(r): i for i, r in enumerate(rows)}
-
-    def page(self, after: Any, limit: int, *, reverse: bool = False) -> ListPage:
-        if reverse:
-            end = len(self.rows) if after is None else after
-            start = max(0, end - limit)
-            return ListPage(self.rows[start:end], start if start > 0 else None)
-        start = 0 if after is None else after + 1
-        end = start + limit
-        return ListPage(self.rows[start:end], end - 1 if end < len(self.rows) else None)
-
-    def count(self) -> int:
-        return len(self.rows)
-
-    def row_id(self, row: Any) -> str:
-        return self._id(row)
-
-    def cursor_of(self, row: Any) -> int:
-        return self._pos[self._id(row)]
-
-    def release_thread(self) -> None:
-        pass
 
 
 # -- formatting

@@ -52,7 +52,7 @@ from tui.screens.dialogs import MenuScreen, PromptScreen
 from tui.screens.trace import TraceScreen
 from tui.widgets.filter_bar import FilterBar, FilterSuggester
 from tui.widgets.keybar import KeyBar
-from tui.widgets.paged_table import PagedTable
+from tui.widgets.paged_table import ListSource, PagedTable
 from tui.widgets.record_columns import dataset_columns, record_columns, short_id
 from tui.widgets.transcript import json_syntax, render_value
 
@@ -63,48 +63,10 @@ TEMPLATE = {"input": None, "expected": None, "metadata": {}, "tags": []}
 
 # --- the datasets list ----------------------------------------------------------------------------
 
-@dataclass
-class ListPage:
-    rows: list
-    after: Any
-
-
-class DatasetListSource:
-    """The paged table's source over the project's datasets (one small list, read once by the
-    first worker that asks; a cursor is a place in it)."""
-
-    def __init__(self, store, project: str) -> None:
-        self.store, self.project = store, project
-        self._rows: Optional[list] = None
-        self._index: dict[str, int] = {}
-
-    def _all(self) -> list:
-        if self._rows is None:
-            self._rows = list_datasets(self.store, self.project)
-            self._index = {d.name: i for i, d in enumerate(self._rows)}
-        return self._rows
-
-    def page(self, after: Any, limit: int, *, reverse: bool = False) -> ListPage:
-        rows = self._all()
-        if reverse:
-            end = len(rows) if after is None else after
-            start = max(0, end - limit)
-            return ListPage(rows[start:end], start if start > 0 else None)
-        start = 0 if after is None else after + 1
-        end = start + limit
-        return ListPage(rows[start:end], end - 1 if end < len(rows) else None)
-
-    def count(self) -> int:
-        return len(self._all())
-
-    def row_id(self, row) -> str:
-        return row.name
-
-    def cursor_of(self, row) -> int:
-        return self._index[row.name]
-
-    def release_thread(self) -> None:
-        self.store.release_thread()
+def dataset_list_source(store, project: str) -> ListSource:
+    """The paged table's source over the project's datasets (one small list, read by the first
+    worker that asks)."""
+    return ListSource(lambda: list_datasets(store, project), lambda d: d.name, store.release_thread)
 
 
 def empty_datasets(project: str) -> Text:
@@ -164,7 +126,7 @@ class DatasetsScreen(BtScreen):
         return self.query_one(DatasetsTable)
 
     def reload(self, keep: Optional[str] = None) -> None:
-        self.table.set_source(DatasetListSource(self.store, self.app.project), keep)
+        self.table.set_source(dataset_list_source(self.store, self.app.project), keep)
 
     def on_paged_table_page_loaded(self, event: PagedTable.PageLoaded) -> None:
         if event.mode not in ("replace", "last"):

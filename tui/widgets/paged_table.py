@@ -68,6 +68,58 @@ class PageSource(Protocol):
         """Called at the end of every worker thread that read from the source."""
 
 
+@dataclass
+class ListPage:
+    rows: list
+    after: Any
+
+
+class ListSource:
+    """A page source over a list (a short one: datasets, versions, a diff): the cursor is a
+    position. ``rows`` is the list, or a function that reads it, called by the first worker
+    that asks (so a store read stays off the event loop); ``release`` ends a worker's use of
+    the thread (e.g. the store's ``release_thread``)."""
+
+    def __init__(self, rows: list | Callable[[], list], row_id: Callable[[Any], str],
+                 release: Optional[Callable[[], None]] = None) -> None:
+        self._load = rows if callable(rows) else None
+        self._rows: Optional[list] = None if callable(rows) else list(rows)
+        self._id = row_id
+        self._release = release
+        self._pos: Optional[dict] = None
+
+    @property
+    def rows(self) -> list:
+        if self._rows is None:
+            self._rows = list(self._load())
+        return self._rows
+
+    def page(self, after: Any, limit: int, *, reverse: bool = False) -> ListPage:
+        rows = self.rows
+        if reverse:
+            end = len(rows) if after is None else after
+            start = max(0, end - limit)
+            return ListPage(rows[start:end], start if start > 0 else None)
+        start = 0 if after is None else after + 1
+        end = start + limit
+        return ListPage(rows[start:end], end - 1 if end < len(rows) else None)
+
+    def count(self) -> int:
+        return len(self.rows)
+
+    def row_id(self, row: Any) -> str:
+        return self._id(row)
+
+    def cursor_of(self, row: Any) -> int:
+        if self._pos is None:
+            self._pos = {self._id(r): i for i, r in enumerate(self.rows)}
+        return self._pos[self._id(row)]
+
+    def release_thread(self) -> None:
+        if self._release is not None:
+            self._release()
+
+
 @dataclass(frozen=True)
 class Column:
     """A column: ``render(row, width)`` makes the cell (a ``Text``; right-justify it for numbers).
