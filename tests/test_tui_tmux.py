@@ -138,6 +138,26 @@ def test_real_binary_in_tmux(tmux, demo_db, tmp_path, tui_env):
     tmux.keys("Escape")
     tmux.wait_for(lambda s: "traces · filter ·" in s and "/ Filter" in s, "the Logs screen again")
 
+    # a adds the current trace to a new dataset; D lists it; enter opens it; h shows its version.
+    tmux.keys("a")
+    tmux.wait_for(lambda s: "Add this trace to a dataset" in s, "the add-to-dataset dialog")
+    time.sleep(0.3)
+    tmux.keys("smoke cases", literal=True)
+    tmux.wait_for(lambda s: "new dataset 'smoke cases'" in s, "the new dataset's name offered")
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "to 'smoke cases'" in s, "the notice of what was added")
+    tmux.keys("D")
+    text = tmux.wait_for(lambda s: "Datasets of project" in s and "smoke cases" in s, "the Datasets screen")
+    assert "tmux-tester" in text  # who made it
+    tmux.keys("Enter")
+    text = tmux.wait_for(lambda s: "smoke cases · version" in s and "1 record" in s, "the dataset's records")
+    tmux.keys("h")
+    tmux.wait_for(lambda s: "+1 ~0 -0" in s and "tmux-tester" in s, "the dataset's versions")
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "smoke cases · version" in s, "the records again")
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "Datasets of project" in s, "the Datasets screen again")
+
     # q quits: the process ends, cleanly.
     tmux.keys("q")
     deadline = time.monotonic() + WAIT
