@@ -275,6 +275,52 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (dataset_id, name)
     );
     """,
+    # v9: human review (store/review.py). Score configurations per project; each reviewer's
+    # value of a human score (the row's score is their average, kept in spans.scores so filters
+    # see it); the review queue: a trace (by its root row id) in backlog, pending or complete,
+    # optionally assigned, with a claim (who holds it, until when) so two reviewers are not
+    # handed the same item at once.
+    """
+    CREATE TABLE score_configs (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        options TEXT NOT NULL DEFAULT '[]',
+        to_expected INTEGER NOT NULL DEFAULT 0,
+        multi INTEGER NOT NULL DEFAULT 0,
+        path TEXT,
+        description TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL,
+        author TEXT NOT NULL,
+        UNIQUE (project_id, name)
+    );
+    CREATE TABLE human_scores (
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        row_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        author TEXT NOT NULL,
+        value REAL,
+        text TEXT,
+        updated TEXT NOT NULL,
+        PRIMARY KEY (project_id, row_id, name, author)
+    );
+    CREATE TABLE review_queue (
+        seq INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        assignee TEXT,
+        flagged_by TEXT NOT NULL,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        claimed_by TEXT,
+        claimed_until REAL,
+        completed_by TEXT,
+        UNIQUE (project_id, id)
+    );
+    CREATE INDEX review_queue_state ON review_queue (project_id, state, seq);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
