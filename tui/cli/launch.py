@@ -55,8 +55,9 @@ def sample_file() -> Path:
 def demo(
     launch: bool = typer.Option(True, "--launch/--no-launch", help="Open the TUI after seeding."),
 ) -> None:
-    """Seed a demo database from sample_data/ (logs and two datasets, once) and launch the TUI on it."""
+    """Seed a demo database from sample_data/ (logs, two datasets, score configurations and a review queue, once) and launch the TUI on it."""
     from sample_data.demo_datasets import describe, seed_demo_datasets
+    from sample_data.demo_review import describe as describe_review, seed_demo_review
     from store import Store
     from store.jsonl import import_jsonl
     from store.paths import demo_db_path
@@ -78,6 +79,8 @@ def demo(
         made = seed_demo_datasets(store, state.project)
         if made:
             note(f"added demo datasets {describe(store, state.project, made)}")
+        if seed_demo_review(store, state.project):
+            note(f"added demo review: {describe_review(store, state.project)}")
         store.close()
     if launch:
         launch_tui(str(path), state.project)
