@@ -277,3 +277,22 @@ def test_focused_review_snapshot(snap_compare, tmp_path, monkeypatch, tui_env, s
 
     assert snap_compare(make_app("r.db"), terminal_size=size, run_before=ready)
 
+
+
+async def test_keys_typed_faster_than_a_repaint_keep_their_order(db, tui_env):
+    """A burst of keys (a fast typist, tmux send-keys): a digit right after tab goes to the
+    field tab moved to (focus moves at once, not on the next refresh)."""
+    from textual import events
+
+    app = make_app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_review(pilot)
+        for key, char in [("1", "1"), ("tab", "\t"), ("4", "4"), ("5", "5"), ("tab", "\t"), ("y", "y")]:
+            app.post_message(events.Key(key, char))
+        await wait_for(pilot, lambda: screen.focused_field() is screen.fields()[2], "the thumbs field")
+        await saved(pilot, screen)
+        hv = read(db, human_values, IDS[0])
+        assert hv["tone"][0].text == "friendly"
+        assert hv["helpfulness"][0].value == pytest.approx(0.45)
+        assert hv["policy_correct"][0].value == 1.0
+        assert not notifications(app)

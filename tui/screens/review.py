@@ -141,8 +141,8 @@ class FocusedReviewScreen(BtScreen):
         Binding("k", "prev_item", "Prev", id="review.prev"),
         Binding("right", "next_item", "Next", show=False, id="review.next_arrow"),
         Binding("left", "prev_item", "Prev", show=False, id="review.prev_arrow"),
-        Binding("tab", "field(1)", "Next field", show=False, priority=True, id="review.field_next"),
-        Binding("shift+tab", "field(-1)", "Prev field", show=False, priority=True, id="review.field_prev"),
+        Binding("tab", "field(1)", "Next field", show=False, id="review.field_next"),
+        Binding("shift+tab", "field(-1)", "Prev field", show=False, id="review.field_prev"),
         Binding("down", "field(1)", "Next field", show=False, id="review.field_down"),
         Binding("up", "field(-1)", "Prev field", show=False, id="review.field_up"),
         Binding("enter", "complete", "Complete", id="review.complete"),
@@ -433,7 +433,8 @@ class FocusedReviewScreen(BtScreen):
             return
         cur = self.focused_field()
         i = fields.index(cur) if cur in fields else -1
-        fields[(i + step) % len(fields)].focus()
+        # set_focus at once (Widget.focus is deferred): a key typed right after tab goes to the new field
+        self.set_focus(fields[(i + step) % len(fields)])
 
     # -- showing an item
     def _show(self, item: Optional[Item]) -> None:
@@ -456,7 +457,7 @@ class FocusedReviewScreen(BtScreen):
         self._paint_fields()
         fields = self.fields()
         if fields and (prev is None or prev.id != item.id or self.focused_field() is None):
-            fields[0].focus()
+            self.set_focus(fields[0])
         self._paint_head()
         self._read_progress()
         self._read_ahead()
