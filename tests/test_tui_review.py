@@ -212,7 +212,7 @@ async def test_audit_trail_and_trace_tree_are_one_key_away(db, tui_env):
                                and app.screen, "the audit trail")
         await settle(pilot)
         text = screen_text(app)
-        assert "tester" in text and "scores" in text and '"tone":0.5' in text.replace(" ", "")
+        assert "tester" in text and "scores" in text and "tone: ∅ → 0.5" in text
         assert trail.entries[0]["after"]["tone"] == 0.5 and trail.entries[0]["author"] == "tester"
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, "back to review")

@@ -29,7 +29,16 @@ def change_summary(entry: dict, width: int = 60) -> str:
         s = " ".join(s.split())
         return s if len(s) <= width // 2 else s[: width // 2 - 1] + "…"
 
-    return f"{short(entry.get('before'))} → {short(entry.get('after'))}"
+    before, after = entry.get("before"), entry.get("after")
+    if isinstance(before, dict) and isinstance(after, dict):
+        # a field holding an object (scores, metadata, a queue state): only the keys that changed
+        keys = [k for k in dict.fromkeys([*before, *after]) if before.get(k, _GONE) != after.get(k, _GONE)]
+        if keys:
+            return " · ".join(f"{k}: {short(before.get(k))} → {short(after.get(k))}" for k in keys)
+    return f"{short(before)} → {short(after)}"
+
+
+_GONE = object()
 
 
 class AuditTrailScreen(HistoryBase):

@@ -105,24 +105,25 @@ def resolve_start(store, project: str, start: str) -> str:
         return span_by_rid(store, roots[0].rid)["id"]
 
 
-def feedback_text(span: dict, configs: list[ScoreConfig]) -> Text:
+def feedback_text(span: dict, configs: list[ScoreConfig], narrow: bool = False) -> Text:
     """The production feedback on a trace: its non-human scores (user_rating, ...), thumbs,
     tags and comments."""
     human = {c.name for c in configs}
     t = Text()
     t.append("feedback\n", style="bold underline")
+    name_w, bar_w = (12, 4) if narrow else (16, 8)
     scores = {k: v for k, v in (span.get("scores") or {}).items() if k not in human}
     for k, v in scores.items():
-        t.append(f"{k[:16]:<16} ", style="bold")
+        t.append(f"{k[:name_w]:<{name_w}} ", style="bold")
         t.append(f"{pct(v):>4} ", style="green" if (v or 0) >= 0.5 else "red")
-        t.append("█" * int(round((v or 0) * 8)) + "\n", style="green" if (v or 0) >= 0.5 else "red")
+        t.append("█" * int(round((v or 0) * bar_w)) + "\n", style="green" if (v or 0) >= 0.5 else "red")
     md = span.get("metadata") or {}
     for key in ("thumbs_up", "thumbs"):
         if key in md:
-            t.append(f"{key:<16} ", style="bold")
+            t.append(f"{key:<{name_w}} ", style="bold")
             t.append("👍\n" if md[key] else "👎\n")
     if span.get("tags"):
-        t.append(f"{'tags':<16} ", style="bold")
+        t.append(f"{'tags':<{name_w}} ", style="bold")
         t.append(", ".join(span["tags"]) + "\n", style="cyan")
     for c in span.get("comments") or []:
         t.append(f"{c.get('author', '?')}: ", style="bold")
@@ -453,7 +454,7 @@ class FocusedReviewScreen(BtScreen):
                 body = Group(Text("error", style="bold red"), render_value(span["error"]), body)
             self.query_one(f"#rv-{name}-text", Static).update(body)
             self.query_one(f"#rv-{name}", VerticalScroll).scroll_home(animate=False)
-        self.query_one("#rv-feedback", Static).update(feedback_text(span, self.configs))
+        self.query_one("#rv-feedback", Static).update(feedback_text(span, self.configs, self.has_class('narrow')))
         self._paint_fields()
         fields = self.fields()
         if fields and (prev is None or prev.id != item.id or self.focused_field() is None):
@@ -938,7 +939,7 @@ class FocusedReviewScreen(BtScreen):
         def done(text: Optional[str]) -> None:
             if text and text.strip():
                 item.span.setdefault("comments", []).append({"author": author, "text": text.strip()})
-                self.query_one("#rv-feedback", Static).update(feedback_text(item.span, self.configs))
+                self.query_one("#rv-feedback", Static).update(feedback_text(item.span, self.configs, self.has_class('narrow')))
                 self._write(lambda store: add_comment(store, project, item_id, text.strip(), author),
                             lambda _r: self.Saved("comment added (comments are kept: u does not remove them)",
                                                   item_id), "could not add the comment", item_id)
@@ -1004,7 +1005,7 @@ class FocusedReviewScreen(BtScreen):
                 self.notify("tags unchanged")
                 return
             item.span["tags"] = [t for t in shown if t not in removed] + added
-            self.query_one("#rv-feedback", Static).update(feedback_text(item.span, self.configs))
+            self.query_one("#rv-feedback", Static).update(feedback_text(item.span, self.configs, self.has_class('narrow')))
             undo_id = self._push_undo(Undo(item_id, f"tags of {item_id}", lambda store: edit_tags(
                 store, project, item_id, add=removed, remove=added, author=author)))
             self._write(lambda store: edit_tags(store, project, item_id, add=added, remove=removed, author=author),
