@@ -296,3 +296,41 @@ async def test_keys_typed_faster_than_a_repaint_keep_their_order(db, tui_env):
         assert hv["helpfulness"][0].value == pytest.approx(0.45)
         assert hv["policy_correct"][0].value == 1.0
         assert not notifications(app)
+
+
+async def test_tags_expected_and_comment_are_saved_and_tags_expected_undone(db, tui_env):
+    from textual.widgets import TextArea
+
+    from tui.screens.dialogs import PromptScreen, TextEditScreen
+    from tui_fixtures import paste
+
+    app = make_app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_review(pilot)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the tags prompt")
+        await paste(pilot, "vip")
+        await pilot.press("enter")
+        await saved(pilot, screen)
+        assert read(db, get_span, IDS[0])["tags"] == ["vip"]
+        await pilot.press("e")
+        editor = await wait_for(pilot, lambda: isinstance(app.screen, TextEditScreen) and app.screen, "the editor")
+        editor.query_one(TextArea).text = '{"answer": "fixed"}'
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen, "back to review")
+        await saved(pilot, screen)
+        assert read(db, get_span, IDS[0])["expected"] == {"answer": "fixed"}
+        assert "fixed" in screen_text(app)  # the expected pane shows it
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the comment prompt")
+        await paste(pilot, "looks wrong")
+        await pilot.press("enter")
+        await saved(pilot, screen)
+        assert [c["text"] for c in read(db, get_span, IDS[0])["comments"]] == ["looks wrong"]
+        await pilot.press("u")  # the expected (a comment is not undone: it stays)
+        await saved(pilot, screen)
+        assert read(db, get_span, IDS[0])["expected"] is None
+        await pilot.press("u")
+        await saved(pilot, screen)
+        assert read(db, get_span, IDS[0])["tags"] == []
+        assert [c["text"] for c in read(db, get_span, IDS[0])["comments"]] == ["looks wrong"]

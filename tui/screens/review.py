@@ -62,6 +62,7 @@ RENEW_S = 60.0  # renew the claim this often while the screen is open (it lapses
 NARROW = 110  # below this width the three panes become two rows
 LOOKAHEAD = 5  # queue items looked at to read the next one ahead
 PAGE = 100  # filter mode: traces read per page
+WRITER_JOIN_S = 10.0  # on leaving, wait at most this long for the last writes
 
 
 @dataclass
@@ -311,7 +312,15 @@ class FocusedReviewScreen(BtScreen):
         self.set_class(width < NARROW, "narrow")
 
     def on_unmount(self) -> None:
+        """Leaving (escape, a screen switch, quitting): release the claim, and let the writer
+        finish what it was given (a few ms) so nothing shown as saved is dropped on exit."""
+        if self.queue_mode and self.item is not None:
+            item_id, author, project = self.item.id, self.author, self.project
+            self._write(lambda store: release(store, project, item_id, author), lambda _r: None,
+                        "could not release the claim", item_id)
         self._jobs.put(None)
+        if self._writer is not None:
+            self._writer.join(timeout=WRITER_JOIN_S)
 
     # -- the writer thread
     def _write_loop(self) -> None:
@@ -866,9 +875,6 @@ class FocusedReviewScreen(BtScreen):
             self._load(event.item_id)  # show what is stored
         self._paint_head()
 
-    def on_work_failed(self, event: WorkFailed) -> None:
-        self.notify(event.message, severity="error")
-
     # -- complete, undo
     def action_complete(self) -> None:
         self._flush_typed()
@@ -954,6 +960,7 @@ class FocusedReviewScreen(BtScreen):
         self.post_message(ExpectedRead(self.project, item.id, f"Expected of {item.id}", item.span.get("expected")))
 
     def on_expected_read(self, event: ExpectedRead) -> None:
+        event.prevent_default()  # not BtScreen's editor: this one records the change for undo
         original = event.value
         text = orjson.dumps(original, option=orjson.OPT_INDENT_2).decode() + "\n"
         project, author, item_id = self.project, self.author, event.row_id
@@ -1034,11 +1041,7 @@ class FocusedReviewScreen(BtScreen):
 
     def action_leave(self) -> None:
         self._flush_typed()
-        if self.queue_mode and self.item is not None:
-            item_id, author, project = self.item.id, self.author, self.project
-            self._write(lambda store: release(store, project, item_id, author), lambda _r: None,
-                        "could not release the claim", item_id)
-        self.app.pop_screen()
+        self.app.pop_screen()  # on_unmount releases the claim
 
     def palette_commands(self) -> list[Command]:
         return [
