@@ -43,7 +43,7 @@ from store.feedback import EditConflict, add_comment, apply_feedback, edit_tags,
 from store.models import FeedbackIn
 from store.query.hints import completions
 from store.query.pager import LogsQuery
-from store.review import (HumanValue, QueueItem, ScoreConfig, ValueChange, claim, complete, get_item, human_values,
+from store.review import (CLAIM_SECONDS, HumanValue, QueueItem, ScoreConfig, ValueChange, claim, complete, get_item, human_values,
                           list_score_configs, next_item, queue_counts, queue_items, release, set_state, set_value,
                           trace_root_ids, undo_value)
 from store.selection import Selection, count_selection
@@ -271,6 +271,7 @@ class FocusedReviewScreen(BtScreen):
         self._lock = threading.Lock()
         self._writer: Optional[threading.Thread] = None
         self._last_claim = 0.0
+        self._active = time.monotonic()  # the reviewer's last key that did something
 
     @property
     def queue_mode(self) -> bool:
@@ -687,7 +688,8 @@ class FocusedReviewScreen(BtScreen):
             self._read_progress()
 
     def _renew(self) -> None:
-        if self.queue_mode and self.item is not None:
+        """Keep the claim while the reviewer works; an idle screen lets it lapse (CLAIM_SECONDS)."""
+        if self.queue_mode and self.item is not None and time.monotonic() - self._active < CLAIM_SECONDS:
             item_id, author, project = self.item.id, self.author, self.project
             self._write(lambda store: claim(store, project, item_id, author), lambda _r: None,
                         "could not renew the claim", item_id)
@@ -701,6 +703,7 @@ class FocusedReviewScreen(BtScreen):
         if item is None:
             return
         c: ScoreConfig = field.config
+        self._active = time.monotonic()
         before: Optional[HumanValue] = field.mine
         if c.type == "categorical":
             shown = labels or []
@@ -778,6 +781,7 @@ class FocusedReviewScreen(BtScreen):
 
     def _flush_typed(self) -> None:
         """Save a number typed on a continuous field (moving on, enter, any other key)."""
+        self._active = time.monotonic()
         for f in self.fields():
             if isinstance(f, ScoreField) and f.typed:
                 v = parse_typed(f.typed)
