@@ -65,6 +65,7 @@ class TraceScreen(BtScreen):
         Binding("e", "edit_expected", "Edit expected", show=False, id="trace.expected"),
         Binding("s", "score", "Score", show=False, id="trace.score"),
         Binding("a", "add_to_dataset", "Add to dataset", show=False, id="trace.add_to_dataset"),
+        Binding("w", "audit", "Audit trail", show=False, id="trace.audit"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="trace.tab_next"),
         Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False, id="trace.tab_prev"),
         Binding("1", "show_tab('input')", "Input", show=False, id="trace.tab_input"),
@@ -519,6 +520,13 @@ class TraceScreen(BtScreen):
         """This span into a dataset (new or existing)."""
         if self.span is not None:
             ask_add_to_dataset(self, Selection(self.app.project, "", "spans", (self.span["id"],)), "this span")
+
+    def action_audit(self) -> None:
+        """The audit trail of the span shown: who changed what, when, from what."""
+        if self.span is not None:
+            from tui.screens.audit_trail import AuditTrailScreen
+
+            self.app.push_screen(AuditTrailScreen(self.app.project, self.span["id"]))
 
     def on_trace_screen_tags_known(self, event: TagsKnown) -> None:
         ask_tags(self, self.app.project, event.span["id"], event.span.get("tags") or [], event.tags,
