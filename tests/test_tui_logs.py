@@ -840,12 +840,12 @@ async def test_help_lists_the_screen_keys(app):
         assert "Logs screen" in text and "Table" in text and "App" in text
         for desc in ("Filter", "First row", "Last row", "Sort", "Reverse sort", "Traces/spans", "Views", "Save view",
                      "Refresh", "Auto-refresh", "Mark", "Mark all", "Batch", "Comment", "Tags", "Copy",
-                     "Flag", "Review",
+                     "Flag", "Review these",
                      "Clear", "Down", "Up", "Quit", "Help", "Project", "Command palette"):
             assert f"  {desc}" in text, desc
         logs_part = text.split("Logs screen", 1)[1].split("Table", 1)[0]
         for keys, desc in (("/", "Filter"), ("G", "Last row"), ("T", "Traces/spans"), ("A", "Mark all"),
-                           ("F", "Auto-refresh"), ("f", "Flag"), ("r", "Review")):
+                           ("F", "Auto-refresh"), ("f", "Flag"), ("r", "Review these")):
             assert any(line.split() [:1] == [keys] and desc in line for line in logs_part.splitlines()), keys
         await pilot.press("escape")
         assert app.screen is screen

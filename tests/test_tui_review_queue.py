@@ -381,6 +381,12 @@ async def test_flag_one_marked_and_all_matching_from_logs(demo_db, tui_env):
         await wait_for(pilot, lambda: any("already in the review queue" in n for n in notifications(app)),
                        "already queued")
         assert len(db_items(demo_db)) == 1
+        await pilot.press("b")  # again, assigned: it says what changed
+        await pick(pilot, "the current trace", "flag")
+        await answer_prompt(pilot, ME)
+        await wait_for(pilot, lambda: any("already in the review queue: now assigned to tester" in n
+                                          for n in notifications(app)), "reassigned")
+        assert db_items(demo_db)[0].assignee == ME
         # Marked rows, assigned to maya (the first is queued already).
         await pilot.press("space", "space", "space")
         await pilot.press("b")
@@ -475,7 +481,7 @@ async def test_review_screen_in_the_palette_and_help(demo_db, tui_env):
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "HelpScreen", "help")
         text = static_text(app.screen.query_one("#help-text"))
-        for desc in ("Review", "Mine", "View", "Kanban", "Assign", "Remove", "Awaiting review",
+        for desc in ("Review next", "Mine", "View", "Kanban", "Assign", "Remove", "Awaiting review",
                      "Assigned to me", "Completed", "Refresh"):
             assert f"  {desc}" in text, desc
         assert "Card ←" not in text  # the kanban's keys, in the kanban only

@@ -76,7 +76,9 @@ class BtTuiApp(App):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("f1", "help", "Help", show=False, id="app.help_f1"),
         Binding("P", "projects", "Project", show=False, id="app.projects"),
-    ] + [Binding(e.key, f"switch_to('{e.name}')", e.title, id=f"app.goto_{e.name}") for e in SCREENS.values() if e.key]
+    ] + [Binding(e.key, f"switch_to('{e.name}')", e.title, id=f"app.goto_{e.name}")
+         # by name: the order screens registered in depends on which module was imported first
+         for e in sorted(SCREENS.values(), key=lambda e: e.name) if e.key]
 
     def __init__(self, db_path: str, project: str = "default", *, start_review: Optional[dict] = None) -> None:
         super().__init__()

@@ -113,7 +113,7 @@ class LogsScreen(BtScreen):
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="logs.filter"),
         Binding("enter", "open", "Open", id="logs.open"),
-        Binding("r", "review", "Review", id="logs.review"),
+        Binding("r", "review", "Review these", id="logs.review"),
         Binding("f", "flag", "Flag", id="logs.flag"),
         Binding("g", "top", "First row", show=False, id="logs.top"),
         Binding("G,end", "bottom", "Last row", show=False, id="logs.bottom"),

@@ -237,13 +237,16 @@ def ask_person(screen, title: str, done, *, hint: str = "") -> None:
 
 # --- flagging (the Logs screen's way in) ----------------------------------------------------------
 
-def _flag_message(n: int, added: int, assignee: Optional[str]) -> str:
+def _flag_message(n: int, added: int, updated: int, assignee: Optional[str]) -> str:
+    """"flagged 12 traces for review (3 already queued)", and what happened to those."""
     if n == 0:
         return "nothing to flag"
     what = f"{n:,} trace{'s' if n != 1 else ''}"
     if added == 0:
         said = f"{what} already in the review queue" if n != 1 else "already in the review queue"
-        return said + (f" (assigned to {assignee})" if assignee else "")
+        if assignee and updated:
+            said += f": {'now ' if updated == n else f'{updated:,} now '}assigned to {assignee}"
+        return said
     msg = f"flagged {what} for review"
     if assignee:
         msg += f", assigned to {assignee}"
@@ -255,8 +258,8 @@ def _flag_message(n: int, added: int, assignee: Optional[str]) -> str:
 def flag_rows(store, project: str, row_ids: list[str], assignee: Optional[str] = None) -> str:
     """Flag the traces of these rows (any span of a trace stands for it); the notice."""
     ids = trace_root_ids(store, project, row_ids)
-    added, _ = flag(store, project, ids, assignee=assignee or None, author=default_author())
-    return _flag_message(len(ids), added, assignee)
+    added, updated = flag(store, project, ids, assignee=assignee or None, author=default_author())
+    return _flag_message(len(ids), added, updated, assignee)
 
 
 def flag_chosen(store, sel: Selection, assignee: Optional[str] = None) -> str:
@@ -267,8 +270,8 @@ def flag_chosen(store, sel: Selection, assignee: Optional[str] = None) -> str:
         from store.selection import selection_root_ids
 
         n = sum(1 for _ in selection_root_ids(store, sel))
-        added, _ = flag_selection(store, sel, assignee=assignee or None, author=default_author())
-        return _flag_message(n, added, assignee)
+        added, updated = flag_selection(store, sel, assignee=assignee or None, author=default_author())
+        return _flag_message(n, added, updated, assignee)
     return flag_rows(store, sel.project, list(selection_row_ids(store, sel)), assignee)
 
 
@@ -331,7 +334,7 @@ class ReviewQueueScreen(BtScreen):
 
     BINDINGS = [
         Binding("enter", "open", "Review item", show=False, id="queue.open"),
-        Binding("r", "review", "Review", id="queue.review"),
+        Binding("r", "review", "Review next", id="queue.review"),
         Binding("m", "review_mine", "Mine", id="queue.review_mine"),
         Binding("H,less_than_sign", "move_card(-1)", "Card ←", id="queue.card_back"),
         Binding("L,greater_than_sign", "move_card(1)", "Card →", id="queue.card_on"),
@@ -646,8 +649,9 @@ class ReviewQueueScreen(BtScreen):
             write_in_thread(self, f"removed {what} from the review queue", _unflag, self.app.project, ids, self.me,
                             failed="could not remove")
 
-        self.app.push_screen(MenuScreen(f"Remove {what} from the review queue? (the trace and its scores stay)",
-                                        [("yes", "Remove from the queue"), ("no", "Keep")]), go)
+        self.app.push_screen(MenuScreen(f"Remove {what} from the review queue?",
+                                        [("yes", "Remove from the queue (traces and scores stay)"),
+                                         ("no", "Keep")]), go)
 
     def after_write(self, event: WriteDone) -> None:
         keep, self._keep = self._keep, None
