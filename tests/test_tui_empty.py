@@ -34,14 +34,14 @@ async def test_an_empty_database_says_how_to_start(tmp_path, tui_env):
         assert "bt-tui demo" in flat
         assert "from bt_tui import init_logger" in flat
         assert f'init_logger(project="default",db="{db}")' in "".join(flat.split())  # (wrapped at 80)
-        assert "review" not in flat.lower() and "dataset" not in flat.lower()
-        # Rows written meanwhile: r shows them, and the help goes.
+        assert "dataset" not in flat.lower()
+        # Rows written meanwhile: ctrl+r shows them, and the help goes.
         store = Store(db)
         try:
             log_spans(store, "default", [root_span(1)])
         finally:
             store.close()
-        await pilot.press("r")
+        await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: screen.table.rows, "the new row")
         await settle(pilot)
         assert not screen.query_one("#empty").display

@@ -332,7 +332,7 @@ async def test_status_line_keeps_notes_whole_and_nothing_stale_at_80_columns(app
     scores = sorted({k for r in sample_rows() for k in (r.get("scores") or {})})
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await wait_rows(pilot)
-        await pilot.press("R")
+        await pilot.press("F")
         await type_filter(pilot, screen, "scores.correctness > 0.5")
         await wait_for(pilot, lambda: "no score named" in status_text(app), "the note")
         shown = screen_text(app)
@@ -559,7 +559,7 @@ async def test_V_saves_current_filter_as_view(app, demo_db):
 # --- refreshing ----------------------------------------------------------------------------------
 
 
-async def test_r_refresh_shows_rows_written_meanwhile(app, demo_db):
+async def test_ctrl_r_refresh_shows_rows_written_meanwhile(app, demo_db):
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_rows(pilot)
         other = open_store(demo_db)
@@ -569,16 +569,16 @@ async def test_r_refresh_shows_rows_written_meanwhile(app, demo_db):
             other.close()
         await pilot.pause(0.1)
         assert new_id not in table_ids(screen)  # no refresh yet
-        await pilot.press("r")
+        await pilot.press("ctrl+r")
         await settle(pilot)
         assert table_ids(screen)[0] == new_id
         assert "301 matching" in status_text(app)
 
 
-async def test_R_auto_refresh_shows_new_rows_without_a_key(app, demo_db):
+async def test_F_auto_refresh_shows_new_rows_without_a_key(app, demo_db):
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_rows(pilot)
-        await pilot.press("R")
+        await pilot.press("F")
         assert screen.table.auto_refresh
         assert "auto-refresh" in status_text(app)
         assert any("auto-refresh on" in n for n in notifications(app))
@@ -589,7 +589,7 @@ async def test_R_auto_refresh_shows_new_rows_without_a_key(app, demo_db):
             other.close()
         await wait_for(pilot, lambda: table_ids(screen)[:1] == [new_id], "the new row to appear by itself", 10)
         await wait_for(pilot, lambda: "301 matching" in status_text(app), "the new count")
-        await pilot.press("R")
+        await pilot.press("F")
         assert not screen.table.auto_refresh and screen.table._auto_timer is None
         assert "auto-refresh" not in status_text(app)
 
@@ -840,10 +840,12 @@ async def test_help_lists_the_screen_keys(app):
         assert "Logs screen" in text and "Table" in text and "App" in text
         for desc in ("Filter", "First row", "Last row", "Sort", "Reverse sort", "Traces/spans", "Views", "Save view",
                      "Refresh", "Auto-refresh", "Mark", "Mark all", "Batch", "Comment", "Tags", "Copy",
+                     "Flag", "Review these",
                      "Clear", "Down", "Up", "Quit", "Help", "Project", "Command palette"):
             assert f"  {desc}" in text, desc
         logs_part = text.split("Logs screen", 1)[1].split("Table", 1)[0]
-        for keys, desc in (("/", "Filter"), ("G", "Last row"), ("T", "Traces/spans"), ("A", "Mark all")):
+        for keys, desc in (("/", "Filter"), ("G", "Last row"), ("T", "Traces/spans"), ("A", "Mark all"),
+                           ("F", "Auto-refresh"), ("f", "Flag"), ("r", "Review these")):
             assert any(line.split() [:1] == [keys] and desc in line for line in logs_part.splitlines()), keys
         await pilot.press("escape")
         assert app.screen is screen
@@ -993,7 +995,7 @@ async def test_active_score_gets_a_column_and_score_names_are_recognisable(app, 
             add_comment(store, "default", third, "looked at it", "tester")
         finally:
             store.close()
-        await pilot.press("r")
+        await pilot.press("ctrl+r")
         await settle(pilot)
         assert cell(screen, first, "notes") == "#"
         assert cell(screen, second, "notes") == ""  # no tags, no comments
@@ -1005,7 +1007,7 @@ async def test_active_score_gets_a_column_and_score_names_are_recognisable(app, 
             add_comment(store, "default", child["id"], "the tool call is wrong", "tester")
         finally:
             store.close()
-        await pilot.press("r")
+        await pilot.press("ctrl+r")
         await settle(pilot)
         assert cell(screen, second, "notes") == "✎"
 
@@ -1180,7 +1182,7 @@ async def test_failing_query_becomes_a_notification(app, monkeypatch):
         assert app._exception is None
         # The toast is on screen, and keys still work.
         await wait_for(pilot, lambda: "disk on fire" in screen_text(app), "the toast")
-        await pilot.press("r")
+        await pilot.press("ctrl+r")
         await settle(pilot)
         assert sum("disk on fire" in n for n in notifications(app)) >= 2
         await pilot.press("slash")

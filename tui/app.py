@@ -15,6 +15,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
 from store import Store
+from store.audit import default_author
 from store.projects import list_projects
 from tui import config
 from tui.registry import SCREENS, BtScreen, load_screens
@@ -75,9 +76,11 @@ class BtTuiApp(App):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("f1", "help", "Help", show=False, id="app.help_f1"),
         Binding("P", "projects", "Project", show=False, id="app.projects"),
-    ] + [Binding(e.key, f"switch_to('{e.name}')", e.title, id=f"app.goto_{e.name}") for e in SCREENS.values() if e.key]
+    ] + [Binding(e.key, f"switch_to('{e.name}')", e.title, id=f"app.goto_{e.name}")
+         # by name: the order screens registered in depends on which module was imported first
+         for e in sorted(SCREENS.values(), key=lambda e: e.name) if e.key]
 
-    def __init__(self, db_path: str, project: str = "default") -> None:
+    def __init__(self, db_path: str, project: str = "default", *, start_review: Optional[dict] = None) -> None:
         super().__init__()
         if self.no_color:
             # NO_COLOR means no colour: Textual's default is a grey-scale palette (still
@@ -89,6 +92,8 @@ class BtTuiApp(App):
         self.project = project
         self.store = Store(db_path)
         self._settings = config.load()
+        self.author = default_author()  # the acting person (shown in the header)
+        self.start_review = start_review  # {"filter": str | None, "mine": bool}: open focused review
 
     def on_mount(self) -> None:
         # Queries run in worker threads. Python's SQLite module drops the GIL for every row it steps,
@@ -107,8 +112,19 @@ class BtTuiApp(App):
         keymap = self._settings.get("keymap")
         if isinstance(keymap, dict):
             self.set_keymap({str(k): str(v) for k, v in keymap.items()})
-        self.sub_title = f"{self.project} · {self.db_path}"
+        self._set_sub_title()
         self.switch_to(HOME)
+        if self.start_review is not None:
+            self.call_after_refresh(self._open_review, dict(self.start_review))
+
+    def _set_sub_title(self) -> None:
+        self.sub_title = f"{self.project} · {self.db_path} · as {self.author}"
+
+    def _open_review(self, start: dict) -> None:
+        """`bt-tui review`: focused review on top of the Logs screen (escape lands there)."""
+        from tui.screens.review_queue import open_focused_review
+
+        open_focused_review(self.screen, filter=start.get("filter"), mine=bool(start.get("mine")))
 
     def watch_theme(self, theme: str) -> None:
         if getattr(self, "_settings", None) is not None and self._settings.get("theme") != theme:
@@ -133,7 +149,7 @@ class BtTuiApp(App):
 
     def set_project(self, name: str) -> None:
         self.project = name
-        self.sub_title = f"{self.project} · {self.db_path}"
+        self._set_sub_title()
         self.switch_to(HOME)
         self.notify(f"project {name!r}")
 
@@ -185,5 +201,7 @@ class BtTuiApp(App):
         sys.setswitchinterval(getattr(self, "_switch_interval", 0.005))
 
 
-def run_app(db_path: str, project: str) -> None:
-    BtTuiApp(db_path, project).run()
+def run_app(db_path: str, project: str, *, start_review: Optional[dict] = None) -> None:
+    """The TUI on the Logs screen; ``start_review`` ({"filter": str | None, "mine": bool}, from
+    `bt-tui review`) opens focused review on top of it at once."""
+    BtTuiApp(db_path, project, start_review=start_review).run()

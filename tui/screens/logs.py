@@ -31,6 +31,7 @@ from tui.messages import WorkFailed, WriteDone
 from tui.registry import BtScreen, Command, register_screen
 from tui.screens.add_to_dataset import ADD_TO_DATASET, ask_add_to_dataset
 from tui.screens.dialogs import MenuScreen, PromptScreen
+from tui.screens.review_queue import FLAG, flag_rows, open_focused_review
 from tui.screens.trace import TraceScreen
 from tui.widgets.filter_bar import FilterBar, FilterSuggester
 from tui.widgets.keybar import KeyBar
@@ -95,7 +96,7 @@ def empty_help(db_path: str, project: str, projects: list) -> Text:
         if why:
             t.append(f"  {why}\n", style="dim")
         t.append(f"    {cmd}\n", style="bold cyan")
-    t.append("\nthen r reads the database again (R: every 2 seconds). ? lists every key.", style="dim")
+    t.append("\nthen ctrl+r (or f5) reads the database again (F: every 2 seconds). ? lists every key.", style="dim")
     return t
 
 
@@ -112,6 +113,8 @@ class LogsScreen(BtScreen):
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="logs.filter"),
         Binding("enter", "open", "Open", id="logs.open"),
+        Binding("r", "review", "Review these", id="logs.review"),
+        Binding("f", "flag", "Flag", id="logs.flag"),
         Binding("g", "top", "First row", show=False, id="logs.top"),
         Binding("G,end", "bottom", "Last row", show=False, id="logs.bottom"),
         Binding("home", "top", "First row", show=False, id="logs.home"),
@@ -120,8 +123,8 @@ class LogsScreen(BtScreen):
         Binding("T", "toggle_shape", "Traces/spans", id="logs.shape"),
         Binding("v", "views", "Views", id="logs.views"),
         Binding("V", "save_view", "Save view", show=False, id="logs.save_view"),
-        Binding("r", "refresh", "Refresh", id="logs.refresh"),
-        Binding("R", "auto_refresh", "Auto-refresh", show=False, id="logs.auto_refresh"),
+        Binding("ctrl+r,f5", "refresh", "Refresh", id="logs.refresh"),
+        Binding("F", "auto_refresh", "Auto-refresh", show=False, id="logs.auto_refresh"),
         Binding("space", "mark", "Mark", show=False, id="logs.mark"),
         Binding("A", "mark_all", "Mark all", show=False, id="logs.mark_all"),
         Binding("b", "batch", "Batch", id="logs.batch"),
@@ -133,10 +136,11 @@ class LogsScreen(BtScreen):
         Binding("escape", "escape", "Clear", show=False, id="logs.escape"),
     ]
 
-    batch_actions = [TAG, UNTAG, EXPORT, ADD_TO_DATASET]
+    batch_actions = [TAG, UNTAG, EXPORT, ADD_TO_DATASET, FLAG]
     HELP = (
         "Logs: newest traces first. Type a filter like  scores.Factuality < 0.5 and tags includes 'vip'"
-        "  or plain words to search. enter opens a trace."
+        "  or plain words to search. enter opens a trace. f flags a trace for review (b: the marked or"
+        " all matching); r reviews what the filter matches, one trace at a time; R opens the review queue."
     )
 
     def __init__(self) -> None:
@@ -452,6 +456,18 @@ class LogsScreen(BtScreen):
             what = "this trace" if self.shape == "traces" else "this span"
             ask_add_to_dataset(self, self.selection((row.id,)), what)
 
+    # -- review
+    def action_flag(self) -> None:
+        """The current row's trace into the review queue (b flags the marked or all matching)."""
+        row = self.current_row()
+        if row is not None:
+            write_in_thread(self, "{result}", flag_rows, self.app.project, [row.id], changed=False,
+                            failed="could not flag")
+
+    def action_review(self) -> None:
+        """Focused review of what the filter matches (all traces when there is none)."""
+        open_focused_review(self, filter=self.filter_text)
+
     @property
     def known_tags(self) -> list[str]:
         return self.suggester.tags
@@ -511,8 +527,10 @@ class LogsScreen(BtScreen):
             Command("Add the current row to a dataset", self.action_add_to_dataset, "new or existing; a"),
             Command("Toggle traces / spans", self.action_toggle_shape, "one row per trace or every span"),
             Command("Save filter as view", self.action_save_view, "name the current filter"),
+            Command("Flag the current trace for review", self.action_flag, "into the review queue; f"),
+            Command("Review the traces this filter matches", self.action_review, "one at a time; r"),
             Command("Batch action on selection", self.action_batch,
-                    "add or remove a tag, export to JSONL, add to a dataset"),
+                    "add or remove a tag, export to JSONL, add to a dataset, flag for review"),
         ]
         return cmds + self.batch_commands()
 
