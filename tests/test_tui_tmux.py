@@ -79,6 +79,13 @@ def test_real_binary_in_tmux(tmux, demo_db, tmp_path, tui_env):
         "PAGER": str(pager),
         "TERM": "xterm-256color",
     }
+    from store import Store
+    from store.review import add_score_config, make_config
+
+    store = Store(demo_db)  # a score configuration to review with
+    add_score_config(store, "default", make_config("tone", "categorical", [("friendly", 1), ("neutral", 0.5),
+                                                                            ("curt", 0)]), author="setup")
+    store.close()
     exit_file = tmp_path / "exit-status"
     command = " ".join(
         ["env", "-u", "BT_TUI_DB", "-u", "BT_TUI_PROJECT", "-u", "EDITOR", "-u", "COLUMNS", "-u", "LINES"]
@@ -157,6 +164,34 @@ def test_real_binary_in_tmux(tmux, demo_db, tmp_path, tui_env):
     tmux.wait_for(lambda s: "smoke cases · version" in s, "the records again")
     tmux.keys("Escape")
     tmux.wait_for(lambda s: "Datasets of project" in s, "the Datasets screen again")
+
+    # a short review: L, f flags the current trace; R lists it; r reviews it: 2 picks "neutral",
+    # enter completes it and the queue is empty.
+    tmux.keys("L")
+    tmux.wait_for(lambda s: "traces · all rows · 300 matching" in s, "the Logs screen (a new one: all rows)")
+    tmux.keys("f")
+    tmux.wait_for(lambda s: "flagged" in s, "the flag notice")
+    tmux.keys("R")
+    tmux.wait_for(lambda s: "Awaiting review (1)" in s and "backlog" in s, "the Review screen")
+    tmux.keys("r")
+    tmux.wait_for(lambda s: "review · tmux-tester · 1 / 1" in s and "1 friendly" in s and "2 neutral" in s,
+                  "focused review with the tone field")
+    tmux.keys("2")
+    time.sleep(0.3)
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "Nothing to review" in s, "the empty queue")
+    store = Store(demo_db, readonly=True)
+    try:
+        from store.review import human_values, queue_items
+
+        (item,) = queue_items(store, "default")
+        assert item.state == "complete" and item.id == newest["id"]  # the first row: the newest trace
+        assert [(v.author, v.value, v.text) for v in human_values(store, "default", item.id)["tone"]] == [
+            ("tmux-tester", 0.5, "neutral")]
+    finally:
+        store.close()
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "Awaiting review (0)" in s, "the Review screen again")
 
     # q quits: the process ends, cleanly.
     tmux.keys("q")

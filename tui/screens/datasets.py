@@ -174,6 +174,12 @@ class DatasetsScreen(BtScreen):
     def action_refresh(self) -> None:
         self.reload(self.table.cursor_id())
 
+    def on_screen_resume(self) -> None:
+        """Back from a dataset: its new counts and last change show here."""
+        if getattr(self, "_resumed", False):
+            self.reload(self.table.cursor_id())
+        self._resumed = True
+
     def action_back(self) -> None:
         self.app.switch_to("logs")
 
@@ -617,6 +623,12 @@ class DatasetRecordsScreen(BtScreen):
 
     def action_refresh(self) -> None:
         self.reload(self.table.cursor_id())
+
+    def on_screen_resume(self) -> None:
+        """Back from the history (a restore, a snapshot) or a trace: the records as they are now."""
+        if getattr(self, "_resumed", False):
+            self.reload(self.table.cursor_id(), stay=True)
+        self._resumed = True
 
     def action_top(self) -> None:
         self.table.action_first()

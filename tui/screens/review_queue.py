@@ -559,6 +559,12 @@ class ReviewQueueScreen(BtScreen):
     def action_refresh(self) -> None:
         self.reload(self.active_table().cursor_id())
 
+    def on_screen_resume(self) -> None:
+        """Back from focused review (or any screen on top): what was done there shows here."""
+        if getattr(self, "_resumed", False):
+            self.reload(self.active_table().cursor_id(), stay=True)
+        self._resumed = True
+
     def action_back(self) -> None:
         t = self.table
         if not self.kanban and (t.marked or t.all_marked):
