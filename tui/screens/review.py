@@ -423,7 +423,8 @@ class FocusedReviewScreen(BtScreen):
             else:
                 widgets.append(ScoreField(c, id=f"rv-field-{len(widgets)}"))
         if not self.configs:
-            widgets.append(Static(Text("No score configurations yet: bt-tui scores add NAME --type"
+            widgets.append(Static(Text("No score configurations yet: S on the Review screen adds them, or"
+                                       " bt-tui scores add NAME --type"
                                        " categorical|continuous|boolean|text (c comments, e edits expected"
                                        " meanwhile)", style="dim"), id="rv-noconfig"))
         fields.mount_all(widgets)

@@ -345,6 +345,7 @@ class ReviewQueueScreen(BtScreen):
         Binding("3", "view('completed')", "Completed", show=False, id="queue.view_completed"),
         Binding("A", "assign", "Assign", id="queue.assign"),
         Binding("x", "remove", "Remove", id="queue.remove"),
+        Binding("S", "score_configs", "Scores", id="queue.scores"),
         Binding("space", "mark", "Mark", show=False, id="queue.mark"),
         Binding("g,home", "top", "First row", show=False, id="queue.top"),
         Binding("G,end", "bottom", "Last row", show=False, id="queue.bottom"),
@@ -353,7 +354,8 @@ class ReviewQueueScreen(BtScreen):
     ]
     HELP = ("Review: the traces flagged for review. 1 Awaiting review, 2 Assigned to me, 3 Completed;"
             " K shows the queue as a kanban (h/l columns, H/L move a card). enter reviews the item,"
-            " r works through the queue, m through what is assigned to you.")
+            " r works through the queue, m through what is assigned to you. S: the score"
+            " configurations reviewers fill in.")
     DEFAULT_CSS = """
     ReviewQueueScreen #rq-status { height: auto; padding: 0 1; }
     ReviewQueueScreen #rq-table { height: 1fr; }
@@ -663,8 +665,14 @@ class ReviewQueueScreen(BtScreen):
         keep, self._keep = self._keep, None
         self.reload(keep or self.active_table().cursor_id(), stay=True)
 
+    def action_score_configs(self) -> None:
+        from tui.screens.score_configs import ScoreConfigsScreen
+
+        self.app.push_screen(ScoreConfigsScreen())
+
     def palette_commands(self) -> list[Command]:
-        cmds = [Command(f"Review view: {title}", partial(self.action_view, view), f"key {i}")
+        cmds = [Command("Score configurations", self.action_score_configs, "what reviewers fill in (key S)")]
+        cmds += [Command(f"Review view: {title}", partial(self.action_view, view), f"key {i}")
                 for i, (view, (title, _, _)) in enumerate(VIEWS.items(), 1)]
         cmds += [
             Command("Toggle the review kanban", self.action_kanban, "Backlog / Pending / Complete columns"),
