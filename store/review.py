@@ -131,13 +131,21 @@ def has_review(store: Store) -> bool:
     return store.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'review_queue'").fetchone() is not None
 
 
+def _read_pid(store: Store, project: str) -> Optional[int]:
+    """The project's id for a read; None when there is nothing to read (no such project, or a
+    read-only file older than the review tables)."""
+    if not has_review(store):
+        return None
+    try:
+        return project_id(store, project, create=False)
+    except NotFound:
+        return None
+
+
 def list_score_configs(store: Store, project: str) -> list[ScoreConfig]:
     """The project's score configurations, in the order they were added."""
-    if not has_review(store):
-        return []
-    try:
-        pid = project_id(store, project, create=False)
-    except NotFound:
+    pid = _read_pid(store, project)
+    if pid is None:
         return []
     rows = store.conn.execute(f"SELECT {_CONFIG_COLS} FROM score_configs WHERE project_id = ? ORDER BY id", (pid,))
     return [_config(r) for r in rows]
@@ -469,11 +477,8 @@ def queue_items(store: Store, project: str, *, state: Optional[str] = None, assi
                 after: Optional[int] = None, limit: Optional[int] = None, reverse: bool = False) -> list[QueueItem]:
     """Queue items in queue order (the order they were flagged), optionally of one state and/or
     assignee, after (``reverse``: before) the item with ``seq`` ``after``."""
-    if not has_review(store):
-        return []
-    try:
-        pid = project_id(store, project, create=False)
-    except NotFound:
+    pid = _read_pid(store, project)
+    if pid is None:
         return []
     where, params = ["project_id = ?"], [pid]
     if state is not None:
@@ -494,11 +499,8 @@ def queue_items(store: Store, project: str, *, state: Optional[str] = None, assi
 
 def queue_counts(store: Store, project: str, *, assignee: Optional[str] = None) -> dict[str, int]:
     out = {s: 0 for s in STATES}
-    if not has_review(store):
-        return out
-    try:
-        pid = project_id(store, project, create=False)
-    except NotFound:
+    pid = _read_pid(store, project)
+    if pid is None:
         return out
     sql = "SELECT state, count(*) FROM review_queue WHERE project_id = ?"
     params: list = [pid]
