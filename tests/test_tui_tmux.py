@@ -220,3 +220,46 @@ def test_no_color_is_respected(tmux, demo_db, tmp_path, tui_env):
     colours = re.findall(r"\x1b\[[0-9;]*(?:3[0-7]|4[0-7]|38;[25]|48;[25]|9[0-7]|10[0-7])[0-9;]*m", painted)
     assert not colours, f"colour escapes with NO_COLOR set: {colours[:5]}"
     assert "\x1b[" in painted  # still styled (bold header, reverse cursor): not a blank capture
+
+
+def test_a_killed_review_loses_nothing_it_showed_as_saved(tmux, demo_db, tmp_path, tui_env):
+    """Focused review in the real binary: values picked, the header says "saved", then the
+    process is killed (SIGKILL: no clean-up at all). Every value it showed as saved is in the
+    database, with its author."""
+    from store import Store
+    from store.review import add_score_config, flag, human_values, make_config
+
+    roots = [r["id"] for r in sample_roots()[:3]]
+    store = Store(demo_db)
+    add_score_config(store, "default", make_config("tone", "categorical", [("friendly", 1), ("neutral", 0.5),
+                                                                            ("curt", 0)]), author="setup")
+    add_score_config(store, "default", make_config("helpfulness", "continuous"), author="setup")
+    flag(store, "default", roots, author="setup")
+    store.close()
+    pid_file = tmp_path / "pid"
+    command = " ".join(
+        ["env", "-u", "BT_TUI_DB", "-u", "EDITOR", f"BT_TUI_CONFIG={shlex.quote(str(tui_env))}", "BT_TUI_USER=killed",
+         f"XDG_DATA_HOME={shlex.quote(str(tmp_path / 'xdg'))}", "TERM=xterm-256color", "sh", "-c",
+         shlex.quote(f"echo $$ > {shlex.quote(str(pid_file))}; exec "
+                     + " ".join(shlex.quote(p) for p in [*BT_TUI, "--db", str(demo_db), "review"]))])
+    tmux.run("new-session", "-d", "-s", "bt", "-x", "120", "-y", "40", command)
+    for i, root in enumerate(roots[:2]):
+        tmux.wait_for(lambda s: f"{root}  " in s or s.split("\n")[0].rstrip().endswith(root), f"item {root}")
+        tmux.wait_for(lambda s: "1 friendly" in s, "the fields")
+        tmux.keys("3" if i == 0 else "1")
+        tmux.keys("Tab")
+        tmux.keys("6", "0")
+        tmux.keys("Tab")  # leaving the field saves the typed 60%
+        tmux.wait_for(lambda s: "saved" in s and "saving" not in s, "saved")
+        if i == 0:
+            tmux.keys("Enter")
+    os.kill(int(pid_file.read_text().strip()), 9)
+    time.sleep(0.5)
+    store = Store(demo_db, readonly=True)
+    try:
+        got = {r: {n: [(v.author, v.value) for v in vs] for n, vs in human_values(store, "default", r).items()}
+               for r in roots[:2]}
+    finally:
+        store.close()
+    assert got == {roots[0]: {"tone": [("killed", 0.0)], "helpfulness": [("killed", 0.6)]},
+                   roots[1]: {"tone": [("killed", 1.0)], "helpfulness": [("killed", 0.6)]}}
