@@ -1,5 +1,6 @@
 """Smoke test of the real `bt-tui` binary in a real terminal (tmux): start, filter, open a
-trace, page a value through $PAGER, go back, quit."""
+trace, page a value through $PAGER, go back, add a trace to a dataset and look at it, flag a
+trace and review it, quit; and a focused review killed after it showed values as saved."""
 
 from __future__ import annotations
 
