@@ -180,6 +180,18 @@ def add_score_config(store: Store, project: str, config: ScoreConfig, *, author:
     return config
 
 
+def logged_score_rows(store: Store, project: str, name: str) -> int:
+    """How many rows of the project hold ``scores.NAME`` that no reviewer gave (logged or
+    imported): a human score of that name would replace it on the rows reviewers score."""
+    pid = _read_pid(store, project)
+    if pid is None:
+        return 0
+    return store.conn.execute(
+        "SELECT count(*) FROM span_scores ss JOIN spans s ON s.rid = ss.span_rid WHERE ss.name = ?"
+        " AND s.project_id = ? AND NOT EXISTS (SELECT 1 FROM human_scores h WHERE h.project_id = s.project_id"
+        " AND h.row_id = s.id AND h.name = ss.name)", (name, pid)).fetchone()[0]
+
+
 def remove_score_config(store: Store, project: str, name: str, *, author: Optional[str] = None) -> None:
     """Remove a configuration. The scores reviewers gave stay on the rows (they are data)."""
     pid = project_id(store, project, create=False)
@@ -635,6 +647,6 @@ def parse_option(text: str) -> Option:
 __all__ = [
     "CLAIM_SECONDS", "STATES", "TYPES", "HumanValue", "Option", "QueueItem", "ReviewError", "ScoreConfig", "ValueChange",
     "add_score_config", "claim", "complete", "flag", "flag_selection", "get_item", "get_score_config", "human_values",
-    "list_score_configs", "make_config", "next_item", "parse_option", "queue_counts", "queue_items", "release",
+    "list_score_configs", "logged_score_rows", "make_config", "next_item", "parse_option", "queue_counts", "queue_items", "release",
     "remove_score_config", "set_state", "set_value", "trace_root_ids", "undo_value", "unflag",
 ]

@@ -355,3 +355,21 @@ def test_queue_changes_are_audited(store):
     assert trail == [("review", "sam", None, "backlog"), ("review", "maya", "backlog", "pending"),
                      ("review", "maya", "pending", "complete"), ("review", "sam", "complete", "backlog"),
                      ("review", "sam", "backlog", None)]
+
+
+def test_a_human_score_named_like_a_logged_one_is_counted(tmp_path):
+    """``logged_score_rows``: rows whose scores.NAME no reviewer gave (what `scores add` warns of)."""
+    from store import Store
+    from store.review import add_score_config, logged_score_rows, make_config, set_value
+    from store.spans import log_spans
+
+    store = Store(tmp_path / "c.db")
+    log_spans(store, "p", [{"id": f"r{i}", "span_id": f"r{i}", "root_span_id": f"r{i}", "scores": {"acc": 0.5}}
+                           for i in range(3)] + [{"id": "r3", "span_id": "r3", "root_span_id": "r3"}])
+    cfg = add_score_config(store, "p", make_config("acc", "continuous"), author="a")
+    assert logged_score_rows(store, "p", "acc") == 3
+    set_value(store, "p", "r0", cfg, value=1.0, author="a")
+    set_value(store, "p", "r3", cfg, value=1.0, author="a")
+    assert logged_score_rows(store, "p", "acc") == 2
+    assert logged_score_rows(store, "p", "other") == 0
+    store.close()

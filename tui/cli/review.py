@@ -85,7 +85,7 @@ def scores_add_cmd(
     author: Optional[str] = typer.Option(None, "--author", help=AUTHOR_HELP),
 ) -> None:
     """Add a score configuration to the project."""
-    from store.review import add_score_config, make_config, parse_option
+    from store.review import add_score_config, logged_score_rows, make_config, parse_option
 
     with user_errors():
         options = [parse_option(o) for o in option]
@@ -94,6 +94,10 @@ def scores_add_cmd(
         store = open_store()
         add_score_config(store, state.project, config, author=author, replace=replace)
         sys.stdout.write(f"score {config.name!r} {'saved' if replace else 'added'} ({_describe(config)})\n")
+        clash = logged_score_rows(store, state.project, config.name) if config.type != "text" and not config.to_expected else 0
+        if clash:
+            note(f"note: {clash} rows already have scores.{config.name} from logging; on a row a reviewer scores,"
+                 f" the reviewers' average replaces it (pick another name to keep both)")
 
 
 @scores_app.command("remove")
