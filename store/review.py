@@ -433,10 +433,11 @@ def trace_root_ids(store: Store, project: str, row_ids: Iterable[str]) -> list[s
 
 
 def flag(store: Store, project: str, trace_ids: Iterable[str], *, assignee: Optional[str] = None,
-         author: Optional[str] = None) -> tuple[int, int]:
+         author: Optional[str] = None, reopen: bool = False) -> tuple[int, int]:
     """Put traces (root row ids) into the queue's backlog, optionally assigned. A trace already
-    queued keeps its state (a complete one goes back to the backlog: flagged again is to be
-    reviewed again) and takes the new assignee when one is given. Returns (added, updated)."""
+    queued keeps its state (flagging again never undoes a review: a complete one stays complete
+    unless ``reopen``, which puts it back in the backlog to be reviewed again) and takes the new
+    assignee when one is given. Returns (added, updated)."""
     author = author or default_author()
     pid = project_id(store, project, create=False)
     now = now_iso()
@@ -452,10 +453,11 @@ def flag(store: Store, project: str, trace_ids: Iterable[str], *, assignee: Opti
                 audit(conn, pid, "review", tid, "state", author, None, {"state": "backlog", "assignee": assignee})
                 added += 1
                 continue
-            state = "backlog" if cur[0] == "complete" else cur[0]
+            state = "backlog" if cur[0] == "complete" and reopen else cur[0]
             who = assignee if assignee is not None else cur[1]
             if (state, who) != tuple(cur):
-                conn.execute("UPDATE review_queue SET state = ?, assignee = ?, updated = ?, completed_by = NULL"
+                reopened = ", completed_by = NULL" if state != cur[0] else ""
+                conn.execute(f"UPDATE review_queue SET state = ?, assignee = ?, updated = ?{reopened}"
                              " WHERE project_id = ? AND id = ?", (state, who, now, pid, tid))
                 audit(conn, pid, "review", tid, "state", author, {"state": cur[0], "assignee": cur[1]},
                       {"state": state, "assignee": who})

@@ -269,10 +269,13 @@ def test_trace_root_ids_and_flag(store):
     assert [i.id for i in R.queue_items(store, P, assignee="maya")] == ROOT[1:4]
     assert items[0].to_json().keys() == {"id", "state", "assignee", "updated"}
     assert R.queue_counts(store, P, assignee="maya")["backlog"] == 3
-    # a complete trace flagged again goes back to the backlog
+    # a complete trace flagged again stays complete (flagging never undoes a review)...
     R.complete(store, P, ROOT[0], "maya")
     assert R.get_item(store, P, ROOT[0]).completed_by == "maya"
-    assert R.flag(store, P, [ROOT[0]], author="sam") == (0, 1)
+    assert R.flag(store, P, [ROOT[0]], author="sam") == (0, 0)
+    assert R.get_item(store, P, ROOT[0]).state == "complete"
+    # ...unless reopened: back in the backlog, to be reviewed again
+    assert R.flag(store, P, [ROOT[0]], author="sam", reopen=True) == (0, 1)
     assert R.get_item(store, P, ROOT[0]).state == "backlog" and R.get_item(store, P, ROOT[0]).completed_by is None
     assert R.unflag(store, P, [ROOT[0], ROOT[5]], author="sam") == 1
     assert R.get_item(store, P, ROOT[0]) is None
@@ -348,7 +351,7 @@ def test_queue_changes_are_audited(store):
     R.flag(store, P, [ROOT[0]], author="sam")
     R.next_item(store, P, "maya", now=1.0)
     R.complete(store, P, ROOT[0], "maya")
-    R.flag(store, P, [ROOT[0]], assignee="kim", author="sam")
+    R.flag(store, P, [ROOT[0]], assignee="kim", author="sam", reopen=True)
     R.unflag(store, P, [ROOT[0]], author="sam")
     trail = [(e["object_type"], e["author"], (e["before"] or {}).get("state"), (e["after"] or {}).get("state"))
              for e in reversed(audit_log(store, ROOT[0]))]

@@ -121,10 +121,11 @@ def flag_cmd(
     row_ids: List[str] = typer.Argument(None, metavar="[ROW_ID]...", help="Rows whose traces to flag (any span of a trace)."),
     filter_: Optional[str] = typer.Option(None, "--filter", help="Flag every trace with a span matching this filter expression."),
     assign: Optional[str] = typer.Option(None, "--assign", help="Assign the traces to this person."),
+    reopen: bool = typer.Option(False, "--reopen", help="Put traces already reviewed (complete) back in the backlog."),
     author: Optional[str] = typer.Option(None, "--author", help=AUTHOR_HELP),
 ) -> None:
-    """Put traces into the review queue's backlog (a trace already queued keeps its state; a
-    complete one goes back to the backlog), optionally assigned to someone."""
+    """Put traces into the review queue's backlog, optionally assigned to someone. A trace
+    already queued keeps its state: flagging again never undoes a review (--reopen does)."""
     from store.projects import project_id
     from store.review import flag, trace_root_ids
     from store.selection import Selection, selection_root_ids
@@ -150,10 +151,17 @@ def flag_cmd(
                 return
         else:
             traces = trace_root_ids(store, state.project, row_ids)  # an unknown id: exit 2, nothing flagged
-        added, _ = flag(store, state.project, traces, assignee=assign.strip() if assign else None, author=author)
+        from store.review import get_item
+
+        done_before = sum(1 for t in traces if (q := get_item(store, state.project, t)) and q.state == "complete")
+        added, _ = flag(store, state.project, traces, assignee=assign.strip() if assign else None, author=author,
+                        reopen=reopen)
         n, already = len(traces), len(traces) - added
         to = f", assigned to {assign.strip()}" if assign else ""
         sys.stdout.write(f"flagged {n} trace{'s' if n != 1 else ''} ({already} already queued){to}\n")
+        if done_before:
+            note(f"{done_before} of them already reviewed: " + ("back in the backlog (--reopen)" if reopen else
+                                                               "kept complete (--reopen reviews them again)"))
 
 
 @app.command("queue")
