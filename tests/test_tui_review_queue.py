@@ -228,10 +228,11 @@ async def test_kanban_moves_cards_with_keys_and_the_database_follows(demo_db, tu
         assert moved not in col["backlog"].row_ids()
         assert col["backlog"].cursor_id() == want["backlog"][2]
         assert "Pending (3)" in static_text(screen.query_one("#title-pending"))
-        # l to Pending, > moves its first card on to Complete (by me), < brings it back.
+        # l to Pending lands on the card just moved there; > moves it on to Complete (by me).
         await pilot.press("l")
         assert app.focused is col["pending"]
         first = col["pending"].cursor_id()
+        assert first == moved
         await pilot.press("greater_than_sign")
         await wait_for(pilot, lambda: first in col["complete"].row_ids(), "the card in Complete")
         item = db_item(demo_db, first)

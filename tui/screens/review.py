@@ -139,6 +139,7 @@ class FocusedReviewScreen(BtScreen):
 
     BINDINGS = [
         Binding("escape", "leave", "Leave", id="review.leave"),
+        Binding("q", "leave", "Leave", show=False, id="review.quit_leave"),
         Binding("j", "next_item", "Next", id="review.next"),
         Binding("k", "prev_item", "Prev", id="review.prev"),
         Binding("right", "next_item", "Next", show=False, id="review.next_arrow"),

@@ -425,7 +425,13 @@ class ReviewQueueScreen(BtScreen):
         if self.kanban:
             for state in STATES:
                 col = self.column(state)
-                k = keep if keep is not None and state == self.focused_column else col.cursor_id()
+                moved = getattr(self, "_moved_to", None)
+                if keep is not None and state == self.focused_column:
+                    k = keep
+                elif moved is not None and moved[0] == state:
+                    k = moved[1]  # the card just moved here: l (or h) lands on it
+                else:
+                    k = col.cursor_id()
                 col.set_source(QueueSource(self.store, self.app.project, (state,), self._assignee()), k, stay=stay)
         else:
             _, states, mine = VIEWS[self.view]
@@ -622,8 +628,9 @@ class ReviewQueueScreen(BtScreen):
             return
         state = STATES[i]
         self._keep = self._row_after([row.id])
-        write_in_thread(self, f"moved to {STATE_TITLES[state]}", _move, self.app.project, row.id, state, self.me,
-                        failed="could not move the card")
+        self._moved_to = (state, row.id)
+        write_in_thread(self, f"moved {row.id} to {STATE_TITLES[state]}", _move, self.app.project, row.id, state,
+                        self.me, failed="could not move the card")
 
     def action_assign(self) -> None:
         ids = self._chosen()
@@ -664,6 +671,7 @@ class ReviewQueueScreen(BtScreen):
     def after_write(self, event: WriteDone) -> None:
         keep, self._keep = self._keep, None
         self.reload(keep or self.active_table().cursor_id(), stay=True)
+        self._moved_to = None
 
     def action_score_configs(self) -> None:
         from tui.screens.score_configs import ScoreConfigsScreen
