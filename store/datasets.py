@@ -354,7 +354,8 @@ def _resolve(conn: sqlite3.Connection, ds: int, name: str, version: Optional[int
         have = [r[0] for r in conn.execute("SELECT version FROM dataset_versions WHERE dataset_id = ? ORDER BY version", (ds,))]
         if not have:
             raise DatasetError(f"dataset {name!r} has no versions yet")
-        shown = ", ".join(map(str, have[-8:])) + (" ..." if len(have) > 8 else "")
+        shown = ", ".join(map(str, have)) if len(have) <= 10 else (
+            ", ".join(map(str, have[:3])) + ", ... " + ", ".join(map(str, have[-5:])))
         raise DatasetError(f"dataset {name!r} has no version {version} (its versions: {shown})")
     return version
 

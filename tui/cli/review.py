@@ -190,7 +190,7 @@ def queue_cmd(
             note(f"no {what}items in the review queue of project {state.project!r}{who} ({summary});"
                  " `bt-tui flag --filter EXPR` adds traces")
             return
-        _table(["id", "state", "assignee", "updated", "by"],
+        _table(["id", "state", "assignee", "updated", "flagged/completed by"],
                [[i.id, i.state, i.assignee or "", _ts(i.updated), (i.completed_by if i.state == "complete" else i.flagged_by) or ""]
                 for i in items])
         note(f"queue: {summary}")

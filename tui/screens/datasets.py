@@ -381,11 +381,13 @@ def _save_record(project: str, dataset: str, original: Record, content: dict, te
     return f"record {short_id(original.id)} saved: {result.summary()}", result.version
 
 
-def _add_record(project: str, dataset: str, content: dict, store, what: str = "added") -> tuple[str, Optional[int]]:
+def _add_record(project: str, dataset: str, content: dict, store, what: str = "added",
+                source: Optional[str] = None) -> tuple[str, Optional[int]]:
     rid = new_record_id()
-    result = upsert_records(store, project, dataset, [{"id": rid, **content}], author=default_author(),
-                            note=f"{what} {rid}")
-    return f"record {short_id(rid)} {what}: {result.summary()}", result.version
+    note = f"{rid} duplicated from {source}" if source else f"added {rid}"
+    result = upsert_records(store, project, dataset, [{"id": rid, **content}], author=default_author(), note=note)
+    told = f"record {short_id(source)} duplicated as {short_id(rid)}" if source else f"record {short_id(rid)} {what}"
+    return f"{told}: {result.summary()}", result.version
 
 
 def _delete(project: str, dataset: str, ids: Optional[list[str]], text: str, store) -> tuple[str, Optional[int]]:
@@ -707,7 +709,7 @@ class DatasetRecordsScreen(BtScreen):
         row = self.current_row()
         if row is None or not self._writable():
             return
-        self._write(partial(_add_record, self.project, self.dataset, row.content(), what="duplicated as"),
+        self._write(partial(_add_record, self.project, self.dataset, row.content(), source=row.id),
                     "duplicated", undo=f"the copy of {short_id(row.id)}", keep=row.id)
 
     def action_delete(self) -> None:

@@ -835,7 +835,7 @@ class FocusedReviewScreen(BtScreen):
         if not text:
             self._set(f, clear=True, what=f"{f.config.name} cleared")
         else:
-            self._set(f, text=text, what=f"{f.config.name} saved")
+            self._set(f, text=text, what=f"{f.config.name}")
         self.action_field(1)
 
     # -- the writes' reports
