@@ -259,6 +259,9 @@ def test_record_validation_names_the_field_line_and_column():
     assert "metadata must be an object" in msg and line == 2
     assert record_error('{"input": 1, "expected": {"a": [1]}, "metadata": {"k": 1}, "tags": ["t"]}') is None
     assert "line 1, column" in record_error('{"input": }')[0]
+    # a key given twice (JSON would keep the last, silently dropping what was typed first)
+    msg, line, col = record_error('{\n  "input": "q", "expected": "No, 30 days.",\n  "expected": null\n}')
+    assert "'expected' is given twice" in msg and (line, col) == (3, 3)
 
 
 async def test_edit_in_EDITOR_refused_then_edited_again(app, ds_db, tmp_path, monkeypatch):

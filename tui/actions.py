@@ -83,12 +83,44 @@ def json_error(text: str) -> Optional[tuple[str, int, int]]:
     if not text.strip():
         return "empty: write null to clear it", 1, 1
     try:
-        json.loads(text, parse_constant=_no_constant)
+        json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
         return f"not valid JSON: {exc.msg.lower()} at line {exc.lineno}, column {exc.colno}", exc.lineno, exc.colno
+    except _DuplicateKey as exc:
+        line, col = _second_key_position(text, exc.key)
+        return (f"the key {exc.key!r} is given twice in one object (line {line}, column {col}): keep one",
+                line, col)
     except ValueError as exc:
         return f"not valid JSON: {exc}", 1, 1
     return None
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicate_keys(pairs: list) -> dict:
+    """JSON allows a key twice in an object and keeps the last: in an editor that silently
+    drops what was typed first, so it is refused."""
+    out: dict = {}
+    for k, v in pairs:
+        if k in out:
+            raise _DuplicateKey(k)
+        out[k] = v
+    return out
+
+
+def _second_key_position(text: str, key: str) -> tuple[int, int]:
+    """(line, column) of the second ``"key":`` in the text (1, 1 when it cannot be found)."""
+    import re
+
+    hits = [m.start() for m in re.finditer(re.escape(json.dumps(key)) + r"\s*:", text)]
+    if len(hits) < 2:
+        return 1, 1
+    pos = hits[1]
+    return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
 def _no_constant(name: str) -> Any:
