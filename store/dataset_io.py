@@ -545,7 +545,18 @@ def _message(m: Any, where: str, record_id: str) -> dict:
     return out
 
 
-def openai_example(rec: Record) -> dict:
+def _field_text(value: Any, key: str, what: str, record_id: str) -> str:
+    """``value[key]`` as text (``--input-field`` / ``--expected-field``)."""
+    if not isinstance(value, dict) or key not in value:
+        keys = ", ".join(map(str, value)) if isinstance(value, dict) else f"it is a {type(value).__name__}"
+        raise DatasetError(f"record {record_id!r}: {what} has no key {key!r} ({'its keys: ' if isinstance(value, dict) else ''}{keys})")
+    text = value[key]
+    if not isinstance(text, str):
+        raise DatasetError(f"record {record_id!r}: {what}.{key} is not text")
+    return text
+
+
+def openai_example(rec: Record, input_field: Optional[str] = None, expected_field: Optional[str] = None) -> dict:
     """A record as one chat fine-tuning example, ``{"messages": [...]}``:
 
     - input: a string is one user message; a list of chat messages (objects with ``role``:
@@ -554,11 +565,16 @@ def openai_example(rec: Record) -> dict:
     - expected: a string is the assistant's answer; a message ``{"role": "assistant",
       "content": TEXT}`` is that message.
 
+    ``input_field`` / ``expected_field``: the text is the input's / expected's value under that
+    key (records whose input is an object such as ``{"message": ..., "subject": ...}``).
+
     Anything else (no expected, an input that is no conversation) raises ``DatasetError``
     naming the record and why."""
     rid = rec.id
     inp = rec.input
-    if isinstance(inp, dict) and "messages" in inp:
+    if input_field is not None:
+        inp, where = _field_text(inp, input_field, "input", rid), "input." + input_field
+    elif isinstance(inp, dict) and "messages" in inp:
         inp, where = inp["messages"], "input.messages"
     else:
         where = "input"
@@ -572,9 +588,13 @@ def openai_example(rec: Record) -> dict:
         raise DatasetError(f"record {rid!r}: {where} is an empty list; the openai format needs the user's message")
     else:
         kind = "an object without a messages list" if isinstance(inp, dict) else f"a {type(inp).__name__}"
+        hint = (f" (or name its text with --input-field KEY; its keys: {', '.join(map(str, inp))})"
+                if isinstance(inp, dict) else "")
         raise DatasetError(f"record {rid!r}: input is {kind}; the openai format takes a string, a list of chat"
-                           " messages, or an object with a messages list")
+                           f" messages, or an object with a messages list{hint}")
     exp = rec.expected
+    if expected_field is not None:
+        exp = _field_text(exp, expected_field, "expected", rid)
     if isinstance(exp, str):
         answer = {"role": "assistant", "content": exp}
     elif isinstance(exp, dict) and exp.get("role") == "assistant":
@@ -584,23 +604,27 @@ def openai_example(rec: Record) -> dict:
                            " (a string, or {\"role\": \"assistant\", \"content\": ...})")
     else:
         kind = "an object that is not an assistant message" if isinstance(exp, dict) else f"a {type(exp).__name__}"
+        hint = (f" (or name its text with --expected-field KEY; its keys: {', '.join(map(str, exp))})"
+                if isinstance(exp, dict) else "")
         raise DatasetError(f"record {rid!r}: expected is {kind}; the openai format takes a string or"
-                           " {\"role\": \"assistant\", \"content\": ...}")
+                           " {\"role\": \"assistant\", \"content\": ...}" + hint)
     return {"messages": [*messages, answer]}
 
 
-def check_openai(records: Iterable[Record]) -> int:
+def check_openai(records: Iterable[Record], input_field: Optional[str] = None,
+                 expected_field: Optional[str] = None) -> int:
     """Raise ``DatasetError`` for the first record the openai format cannot take; how many
     records there are."""
     n = 0
     for rec in records:
-        openai_example(rec)
+        openai_example(rec, input_field, expected_field)
         n += 1
     return n
 
 
 def write_dataset(records: Iterable[Record], out: IO[str], *, fmt: str = "jsonl",
-                  progress: Optional[Callable[[int], None]] = None) -> tuple[int, int]:
+                  progress: Optional[Callable[[int], None]] = None, input_field: Optional[str] = None,
+                  expected_field: Optional[str] = None) -> tuple[int, int]:
     """Write records as ``fmt`` (jsonl, csv or openai). Returns (records written, records
     CSV gives back with a number or boolean turned to text)."""
     if fmt not in FORMATS_OUT:
@@ -614,7 +638,7 @@ def write_dataset(records: Iterable[Record], out: IO[str], *, fmt: str = "jsonl"
         if fmt == "jsonl":
             buf.append(record_line(rec))
         elif fmt == "openai":
-            buf.append(dumps_text(openai_example(rec)))
+            buf.append(dumps_text(openai_example(rec, input_field, expected_field)))
         else:
             w.writerow(csv_row(rec))
             lossy += scalar_records(rec)

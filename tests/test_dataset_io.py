@@ -387,3 +387,24 @@ def test_csv_reader_restores_the_csv_field_limit():
     before = csv.field_size_limit()
     read_csv("input\n" + "x" * 200_000 + "\n")
     assert csv.field_size_limit() == before
+
+
+def test_openai_export_takes_the_text_under_a_named_key():
+    """--input-field / --expected-field: records whose input and expected are objects (the demo's
+    {message, subject} and {answer, intent}) export with the text under those keys."""
+    rec = Record(id="r1", input={"message": "Where is my order?", "subject": "late"},
+                 expected={"answer": "It ships today.", "intent": "order_status"})
+    with pytest.raises(DatasetError, match=r"--input-field KEY; its keys: message, subject"):
+        IO.openai_example(rec)
+    assert IO.openai_example(rec, "message", "answer") == {"messages": [
+        {"role": "user", "content": "Where is my order?"}, {"role": "assistant", "content": "It ships today."}]}
+    with pytest.raises(DatasetError, match=r"--expected-field KEY; its keys: answer, intent"):
+        IO.openai_example(rec, "message")
+    with pytest.raises(DatasetError, match=r"input has no key 'text' \(its keys: message, subject\)"):
+        IO.openai_example(rec, "text", "answer")
+    with pytest.raises(DatasetError, match=r"expected.intent|expected has no key"):
+        IO.openai_example(Record(id="r2", input={"message": "x"}, expected={"intent": 3}), "message", "intent")
+    out = io.StringIO()
+    assert IO.write_dataset([rec, rec], out, fmt="openai", input_field="message", expected_field="answer") == (2, 0)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(lines) == 2 and all(line["messages"][-1]["role"] == "assistant" for line in lines)

@@ -168,6 +168,10 @@ def export_dataset_cmd(
                             help="jsonl | csv | openai (chat fine-tuning lines: input -> user/system messages,"
                                  " expected -> the assistant's answer)"),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout (whole or not at all)."),
+    input_field: Optional[str] = typer.Option(None, "--input-field", metavar="KEY",
+                                              help="openai: the user's message is the input's text under KEY (an input object like {message, subject})."),
+    expected_field: Optional[str] = typer.Option(None, "--expected-field", metavar="KEY",
+                                                 help="openai: the assistant's answer is the expected's text under KEY (e.g. answer)."),
 ) -> None:
     """Export a dataset's records (in dataset order) as of a version or snapshot."""
     from store.dataset_io import FORMATS_OUT, check_openai, write_dataset
@@ -177,6 +181,9 @@ def export_dataset_cmd(
         if fmt not in FORMATS_OUT:
             raise UsageError(f"unknown format {fmt!r} (expected jsonl, csv or openai)")
         _one_of(version, snapshot)
+        if (input_field or expected_field) and fmt != "openai":
+            raise UsageError("--input-field and --expected-field are for --format openai")
+        fields = dict(input_field=input_field, expected_field=expected_field)
         if output:
             if not Path(output).parent.is_dir():
                 raise UsageError(f"{output}: no such directory {str(Path(output).parent)!r}")
@@ -189,12 +196,12 @@ def export_dataset_cmd(
 
             total = query.count() if progress_wanted() else None
             with atomic_output(output) as out, progress_bar("exporting", total, unit="rows") as adv:
-                n, lossy = write_dataset(query, out, fmt=fmt, progress=adv)
+                n, lossy = write_dataset(query, out, fmt=fmt, progress=adv, **fields)
             note(f"exported {n} records of dataset {name!r} (version {query.version}) to {output}")
         else:
             if fmt == "openai":
-                check_openai(query)  # every record first: a bad one leaves no partial output
-            n, lossy = write_dataset(query, sys.stdout, fmt=fmt)
+                check_openai(query, **fields)  # every record first: a bad one leaves no partial output
+            n, lossy = write_dataset(query, sys.stdout, fmt=fmt, **fields)
             sys.stdout.flush()
         if lossy:
             note(f"note: {lossy} record{'s' if lossy != 1 else ''} have a number or boolean as input or expected;"
