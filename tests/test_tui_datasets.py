@@ -305,6 +305,7 @@ async def test_add_duplicate_delete_and_undo_each(app, ds_db):
         await wait_for(pilot, lambda: len(screen.table.rows) == 4, "4 records")
         added = [i for i in records(ds_db) if i not in original]
         assert len(added) == 1 and records(ds_db)[added[0]]["input"] == "new question"
+        await wait_for(pilot, lambda: screen.table.cursor_id() == added[0], "the cursor on the new record")
         # duplicate rec-b
         screen.table.cursor_row = screen.table.row_ids().index("rec-b")
         await pilot.press("d")
@@ -313,7 +314,7 @@ async def test_add_duplicate_delete_and_undo_each(app, ds_db):
         now = records(ds_db)
         copy = [i for i in now if i not in original and i not in added]
         assert len(copy) == 1 and now[copy[0]] == original["rec-b"]
-        assert screen.table.cursor_id() == "rec-b"
+        await wait_for(pilot, lambda: screen.table.cursor_id() == copy[0], "the cursor on the copy (the last row)")
         # delete two marked
         screen.table.cursor_row = screen.table.row_ids().index("rec-a")
         await pilot.press("space")  # marks rec-a, moves to rec-b

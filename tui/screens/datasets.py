@@ -519,8 +519,14 @@ class DatasetRecordsScreen(BtScreen):
         self.table.set_source(RecordsSource(self.store, self.project, self.dataset, self.version, self.filter_text),
                               keep, stay=stay)
 
+    _to_end = False  # the next page read puts the cursor on the last record
+    _end_after_write = False  # ...once the write on its way is done
+
     def on_paged_table_page_loaded(self, event: PagedTable.PageLoaded) -> None:
         q = event.source.query
+        if self._to_end and event.mode in ("replace", "replace_at"):
+            self._to_end = False
+            self.table.action_last()
         if q is not None and event.mode in ("replace", "last"):
             self.shown_version, self.latest = q.version, q.latest
             keys = {f"metadata.{k}" for r in event.page.rows for k in (r.metadata or {})}
@@ -664,6 +670,7 @@ class DatasetRecordsScreen(BtScreen):
             self.undo_stack.append((int(event.version), event.undo))
         if event.latest:
             self.version = None
+        self._to_end, self._end_after_write = self._end_after_write, False
         self.reload(event.keep or self.table.cursor_id(), stay=not event.latest)
 
     def action_edit(self) -> None:
@@ -693,6 +700,7 @@ class DatasetRecordsScreen(BtScreen):
         def save(new_text: str) -> None:
             content = json.loads(new_text)
             content = {k: content.get(k, TEMPLATE[k]) for k in EDIT_KEYS}
+            self._end_after_write = True  # a new record is the dataset's last: the cursor goes to it
             self._write(partial(_add_record, self.project, self.dataset, content), "added",
                         undo="the new record")
 
@@ -709,6 +717,7 @@ class DatasetRecordsScreen(BtScreen):
         row = self.current_row()
         if row is None or not self._writable():
             return
+        self._end_after_write = True  # the copy is the dataset's last record: the cursor goes to it
         self._write(partial(_add_record, self.project, self.dataset, row.content(), source=row.id),
                     "duplicated", undo=f"the copy of {short_id(row.id)}", keep=row.id)
 
