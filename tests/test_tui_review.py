@@ -334,3 +334,20 @@ async def test_tags_expected_and_comment_are_saved_and_tags_expected_undone(db, 
         await saved(pilot, screen)
         assert read(db, get_span, IDS[0])["tags"] == []
         assert [c["text"] for c in read(db, get_span, IDS[0])["comments"]] == ["looks wrong"]
+
+
+async def test_a_number_past_100_is_refused_whole_not_saved_cut_short(db, tui_env):
+    """Typing 150 on a percentage: the 0 that makes it 150 clears what was typed and says so;
+    tab then saves nothing (never 15%); typing 80 then saves 80%."""
+    app = make_app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_review(pilot)
+        await on_item(pilot, screen, IDS[0])
+        await pilot.press("tab", "1", "5", "0")
+        await wait_for(pilot, lambda: any("150 is not 0-100" in n for n in notifications(app)), "the refusal")
+        await pilot.press("tab")
+        await saved(pilot, screen)
+        assert "helpfulness" not in read(db, human_values, IDS[0])
+        await pilot.press("shift+tab", "8", "0", "tab")
+        await saved(pilot, screen)
+        assert read(db, human_values, IDS[0])["helpfulness"][0].value == pytest.approx(0.8)

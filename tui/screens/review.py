@@ -768,7 +768,10 @@ class FocusedReviewScreen(BtScreen):
         elif c.type == "continuous":
             typed = f.typed + d
             if parse_typed(typed) is None and not (typed in (".", "0", "0.") or typed.endswith(".")):
-                self.notify(f"{c.name}: type 0-100 (or 0.0-1.0)", severity="warning")
+                # the whole number is refused (never saved cut short: 150 is not 15%)
+                f.typed = ""
+                f.repaint()
+                self.notify(f"{c.name}: {typed} is not 0-100 (or 0.0-1.0): type it again", severity="warning")
                 return
             f.typed = typed
             f.repaint()
