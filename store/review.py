@@ -61,6 +61,15 @@ class ScoreConfig:
     def metadata_key(self) -> str:
         return self.path or self.name
 
+    @property
+    def stored_in(self) -> str:
+        """Where a reviewer's pick lands on the row: ``scores.NAME``, ``expected`` or ``metadata.KEY``."""
+        if self.type == "text":
+            return f"metadata.{self.metadata_key}"
+        if self.to_expected:
+            return "expected" + (" (multi)" if self.multi else "")
+        return f"scores.{self.name}"
+
     def to_json(self) -> dict:
         """DESIGN.md's jsonl shape: {name, type, options: [{label, value}], to_expected, description}."""
         return {"name": self.name, "type": self.type,

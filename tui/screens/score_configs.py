@@ -34,14 +34,6 @@ TYPES = [("categorical", "categorical: options, each a label and a value in [0, 
          ("text", "text: a free-form note, stored in the row's metadata")]
 
 
-def stored_in(c: ScoreConfig) -> str:
-    if c.type == "text":
-        return f"metadata.{c.metadata_key}"
-    if c.to_expected:
-        return "expected" + (" (several)" if c.multi else "")
-    return f"scores.{c.name}"
-
-
 def options_text(c: ScoreConfig) -> str:
     return "  ".join(f"{i}:{o.label}={o.value:g}" for i, o in enumerate(c.options, 1))
 
@@ -50,7 +42,7 @@ def config_columns() -> list[Column]:
     return [
         Column("name", "name", lambda c, w: Text(c.name, style="bold"), 18),
         Column("type", "type", lambda c, w: Text(c.type), 11),
-        Column("stored", "stored in", lambda c, w: Text(stored_in(c), style="cyan"), 20, show_from=90),
+        Column("stored", "stored in", lambda c, w: Text(c.stored_in, style="cyan"), 20, show_from=90),
         Column("options", "options", lambda c, w: Text(options_text(c))),
         Column("description", "description", lambda c, w: Text(c.description, style="dim"), 30, show_from=120),
     ]
