@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Callable, Iterator, Optional
 
 import typer
@@ -212,3 +213,35 @@ def note_hints(store, text: str) -> None:
 
     for hint in query_hints(store, state.project, text):
         note(f"note: {hint}")
+
+
+# --- listings (--format table|jsonl) ------------------------------------------------------------
+
+FORMAT_HELP = "table | jsonl"
+AUTHOR_HELP = "Who makes the change (default: $BT_TUI_USER, else the OS user)."
+
+
+def check_format(fmt: str, allowed: tuple = ("table", "jsonl")) -> None:
+    if fmt not in allowed:
+        raise UsageError(f"unknown format {fmt!r} (expected {' or '.join(allowed)})")
+
+
+def print_jsonl(rows) -> None:
+    from store.jsontext import dumps_text
+
+    out = sys.stdout
+    for row in rows:
+        out.write(dumps_text(row) + "\n")
+    out.flush()
+
+
+def print_rows(columns: list, rows: list, ids: tuple = (0,)) -> None:
+    """Rows as the query command's table (sized to the terminal; id columns are never cut)."""
+    from .query import _print_table
+
+    _print_table(SimpleNamespace(columns=columns, rows=rows, id_columns=frozenset(ids)))
+
+
+def table_ts(text: Optional[str]) -> str:
+    """A stored timestamp as a table shows it: to the second, UTC."""
+    return (text or "")[:19].replace("T", " ")

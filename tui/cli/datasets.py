@@ -11,22 +11,27 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 from typing import List, Optional
 
 import typer
 
 from .common import (
+    AUTHOR_HELP,
+    FORMAT_HELP,
     UsageError,
     app,
+    check_format,
     export_app,
     import_app,
     note,
     note_hints,
     open_store,
+    print_jsonl,
+    print_rows,
     progress_bar,
     progress_wanted,
     state,
+    table_ts,
     terminable,
     user_errors,
 )
@@ -36,36 +41,6 @@ dataset_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(dataset_app, name="dataset")
-
-FORMAT_HELP = "table | jsonl"
-AUTHOR_HELP = "Who makes the change (default: $BT_TUI_USER, else the OS user)."
-
-
-def _check_format(fmt: str, allowed: tuple = ("table", "jsonl")) -> None:
-    if fmt not in allowed:
-        raise UsageError(f"unknown format {fmt!r} (expected {' or '.join(allowed)})")
-
-
-def _jsonl(rows) -> None:
-    from store.jsontext import dumps_text
-
-    out = sys.stdout
-    for row in rows:
-        out.write(dumps_text(row) + "\n")
-    out.flush()
-
-
-def _table(columns: list, rows: list, ids: tuple = (0,)) -> None:
-    """The query command's table (sized to the terminal; id columns are never cut)."""
-    from .query import _print_table
-
-    _print_table(SimpleNamespace(columns=columns, rows=rows, id_columns=frozenset(ids)))
-
-
-def _ts(text: Optional[str]) -> str:
-    """A stored timestamp as a table shows it: to the second, UTC."""
-    return (text or "")[:19].replace("T", " ")
-
 
 def _said(name: str, result, what: str = "") -> str:
     """The one line a write prints."""
@@ -216,18 +191,18 @@ def list_cmd(fmt: str = typer.Option("table", "--format", "-f", help=FORMAT_HELP
     from store.datasets import list_datasets
 
     with user_errors():
-        _check_format(fmt)
+        check_format(fmt)
         store = open_store(readonly=True)
         rows = list_datasets(store, state.project)
         if fmt == "jsonl":
-            _jsonl(d.to_json() for d in rows)
+            print_jsonl(d.to_json() for d in rows)
             return
         if not rows:
             note(f"no datasets in project {state.project!r} yet: `bt-tui import dataset FILE --name NAME` or"
                  " `bt-tui dataset from-logs NAME --filter EXPR` makes one")
             return
-        _table(["name", "records", "version", "versions", "last change", "by", "description"],
-               [[d.name, d.records, d.version, d.versions, _ts(d.last_change or d.created), d.last_author or d.author,
+        print_rows(["name", "records", "version", "versions", "last change", "by", "description"],
+               [[d.name, d.records, d.version, d.versions, table_ts(d.last_change or d.created), d.last_author or d.author,
                  d.description] for d in rows])
 
 
@@ -282,7 +257,7 @@ def show_cmd(
     from store.query.filterbar import expression_filter
 
     with user_errors():
-        _check_format(fmt)
+        check_format(fmt)
         _one_of(version, snapshot)
         if limit is not None and limit < 0:
             raise UsageError("--limit: give a number of records (0 or more)")
@@ -298,13 +273,13 @@ def show_cmd(
                 break
             rows.append(rec)
         if fmt == "jsonl":
-            _jsonl(r.to_json() for r in rows)
+            print_jsonl(r.to_json() for r in rows)
             return
         if not rows:
             note(f"dataset {name!r} (version {query.version}) has no records"
                  + (" matching the filter" if text else ""))
             return
-        _table(["id", "input", "expected", "metadata", "tags"],
+        print_rows(["id", "input", "expected", "metadata", "tags"],
                [[r.id, r.input, r.expected, r.metadata or None, ", ".join(r.tags)] for r in rows])
         total = query.count()
         if total > len(rows):
@@ -336,17 +311,17 @@ def versions_cmd(
     from store.datasets import list_versions
 
     with user_errors():
-        _check_format(fmt)
+        check_format(fmt)
         store = open_store(readonly=True)
         rows = list_versions(store, state.project, name)
         if fmt == "jsonl":
-            _jsonl(v.to_json() for v in rows)
+            print_jsonl(v.to_json() for v in rows)
             return
         if not rows:
             note(f"dataset {name!r} has no versions yet")
             return
-        _table(["version", "created", "author", "added", "updated", "deleted", "snapshots", "note"],
-               [[v.version, _ts(v.created), v.author, v.added, v.updated, v.deleted, ", ".join(v.snapshots), v.note]
+        print_rows(["version", "created", "author", "added", "updated", "deleted", "snapshots", "note"],
+               [[v.version, table_ts(v.created), v.author, v.added, v.updated, v.deleted, ", ".join(v.snapshots), v.note]
                 for v in rows])
 
 
@@ -364,16 +339,16 @@ def diff_cmd(
     from store.datasets import diff_versions
 
     with user_errors():
-        _check_format(fmt)
+        check_format(fmt)
         store = open_store(readonly=True)
         changes = diff_versions(store, state.project, name, from_version, to_version)
         if fmt == "jsonl":
-            _jsonl(c.to_json() for c in changes)
+            print_jsonl(c.to_json() for c in changes)
             return
         if not changes:
             note(f"no differences between version {from_version} and {to_version or 'the latest'}")
             return
-        _table(["", "id", "change", "fields"],
+        print_rows(["", "id", "change", "fields"],
                [[SIGNS[c.change], c.id, c.change, ", ".join(c.fields)] for c in changes], ids=(1,))
         counts = {k: sum(c.change == k for c in changes) for k in SIGNS}
         note(f"{len(changes)} record(s) differ: " + ", ".join(f"{SIGNS[k]}{n} {k}" for k, n in counts.items()))
@@ -389,16 +364,16 @@ def history_cmd(
     from store.datasets import record_history
 
     with user_errors():
-        _check_format(fmt)
+        check_format(fmt)
         store = open_store(readonly=True)
         revs = record_history(store, state.project, name, record_id)
         rows = [{"version": r.version, "created": r.created, "author": r.author, "change": r.change,
                  "fields": r.fields} for r in revs]
         if fmt == "jsonl":
-            _jsonl(rows)
+            print_jsonl(rows)
             return
-        _table(["version", "created", "author", "change", "fields"],
-               [[r["version"], _ts(r["created"]), r["author"], r["change"], ", ".join(r["fields"])] for r in rows])
+        print_rows(["version", "created", "author", "change", "fields"],
+               [[r["version"], table_ts(r["created"]), r["author"], r["change"], ", ".join(r["fields"])] for r in rows])
 
 
 @dataset_app.command("restore")

@@ -21,8 +21,22 @@ from typing import List, Optional
 
 import typer
 
-from .common import UsageError, app, fail, note, note_hints, open_store, state, user_errors
-from .datasets import AUTHOR_HELP, FORMAT_HELP, _check_format, _jsonl, _table, _ts
+from .common import (
+    AUTHOR_HELP,
+    FORMAT_HELP,
+    UsageError,
+    app,
+    check_format,
+    fail,
+    note,
+    note_hints,
+    open_store,
+    print_jsonl,
+    print_rows,
+    state,
+    table_ts,
+    user_errors,
+)
 
 scores_app = typer.Typer(help="Score configurations for human review: list, add, remove.", no_args_is_help=True)
 app.add_typer(scores_app, name="scores")
@@ -53,21 +67,19 @@ def scores_list_cmd(fmt: str = typer.Option("table", "--format", "-f", help=FORM
     from store.review import list_score_configs
 
     with user_errors():
-        _check_format(fmt)
+        check_format(fmt)
         store = open_store(readonly=True)
         rows = list_score_configs(store, state.project)
         if fmt == "jsonl":
-            _jsonl(c.to_json() for c in rows)
+            print_jsonl(c.to_json() for c in rows)
             return
         if not rows:
             note(f"no score configurations in project {state.project!r} yet: `bt-tui scores add NAME --type"
                  " categorical --option good=1 --option bad=0` makes one")
             return
-        _table(["name", "type", "options", "stored in", "description"],
+        print_rows(["name", "type", "options", "stored in", "description"],
                [[c.name, c.type, ", ".join(f"{o.label}={_fmt_value(o.value)}" for o in c.options),
-                 ("expected" + (" (multi)" if c.multi else "")) if c.to_expected
-                 else f"metadata.{c.metadata_key}" if c.type == "text" else f"scores.{c.name}",
-                 c.description] for c in rows])
+                 c.stored_in, c.description] for c in rows])
 
 
 @scores_app.command("add")
@@ -174,13 +186,13 @@ def queue_cmd(
     from store.review import STATES, queue_counts, queue_items
 
     with user_errors():
-        _check_format(fmt)
+        check_format(fmt)
         if state_ is not None and state_ not in STATES:
             raise UsageError(f"--state {state_!r}: expected one of {', '.join(STATES)}")
         store = open_store(readonly=True)
         items = queue_items(store, state.project, state=state_, assignee=assignee)
         if fmt == "jsonl":
-            _jsonl(i.to_json() for i in items)
+            print_jsonl(i.to_json() for i in items)
             return
         counts = queue_counts(store, state.project, assignee=assignee)
         summary = ", ".join(f"{counts[s]} {s}" for s in STATES)
@@ -190,8 +202,8 @@ def queue_cmd(
             note(f"no {what}items in the review queue of project {state.project!r}{who} ({summary});"
                  " `bt-tui flag --filter EXPR` adds traces")
             return
-        _table(["id", "state", "assignee", "updated", "flagged/completed by"],
-               [[i.id, i.state, i.assignee or "", _ts(i.updated), (i.completed_by if i.state == "complete" else i.flagged_by) or ""]
+        print_rows(["id", "state", "assignee", "updated", "flagged/completed by"],
+               [[i.id, i.state, i.assignee or "", table_ts(i.updated), (i.completed_by if i.state == "complete" else i.flagged_by) or ""]
                 for i in items])
         note(f"queue: {summary}")
 
