@@ -20,12 +20,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 
 async def measure(db: str, name: str, runs: int) -> dict:
     from store import Store
     from store.datasets import list_versions
     from tui.app import BtTuiApp
+    from tui_harness import record_frames, until
     from tui.screens.datasets import DatasetRecordsScreen, RecordsTable
 
     store = Store(db, readonly=True)
@@ -33,23 +35,9 @@ async def measure(db: str, name: str, runs: int) -> dict:
     store.close()
     picks = {"latest": None, "middle": versions[len(versions) // 2], "oldest": versions[0]}
     app = BtTuiApp(db, "default")
-    frames: list[float] = []
-    orig = app._display
-
-    def display(*a, **k):
-        frames.append(time.perf_counter())
-        return orig(*a, **k)
-
-    app._display = display
+    frames = record_frames(app)
     out: dict = {}
     async with app.run_test(size=(160, 48)) as pilot:
-        async def until(cond, timeout=30.0):
-            end = time.perf_counter() + timeout
-            while not cond():
-                if time.perf_counter() > end:
-                    raise TimeoutError
-                await pilot.pause(0.001)
-
         await pilot.pause(1.0)
         for label, version in picks.items():
             paints = []
@@ -61,15 +49,15 @@ async def measure(db: str, name: str, runs: int) -> dict:
                     s = app.screen
                     return isinstance(s, DatasetRecordsScreen) and s.query_one(RecordsTable).row_count > 0
 
-                await until(ready)
+                await until(pilot, ready)
                 t_rows = time.perf_counter()
-                await until(lambda: frames and frames[-1] >= t_rows)
+                await until(pilot, lambda: frames and frames[-1] >= t_rows)
                 paints.append((next(f for f in frames if f >= t_rows) - t0) * 1000)
                 keys = []
                 for _ in range(20):
                     k0 = time.perf_counter()
                     await pilot.press("j")
-                    await until(lambda: frames[-1] > k0)
+                    await until(pilot, lambda: frames[-1] > k0)
                     keys.append((next(f for f in frames if f > k0) - k0) * 1000)
                 await app.pop_screen()
                 await pilot.pause(0.2)

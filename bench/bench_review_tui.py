@@ -25,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 
 def build(db: Path, items: int) -> None:
@@ -42,36 +43,23 @@ def build(db: Path, items: int) -> None:
 
 async def measure(db: str, items: int) -> dict:
     from tui.app import BtTuiApp
+    from tui_harness import record_frames, until
     from tui.screens.review import FocusedReviewScreen
 
     app = BtTuiApp(db, "default")
-    frames: list[float] = []
-    orig = app._display
-
-    def display(*a, **k):
-        frames.append(time.perf_counter())
-        return orig(*a, **k)
-
-    app._display = display
+    frames = record_frames(app)
     times: dict[str, list[float]] = {}
     async with app.run_test(size=(160, 48)) as pilot:
-        async def until(cond, timeout=30.0):
-            end = time.perf_counter() + timeout
-            while not cond():
-                if time.perf_counter() > end:
-                    raise TimeoutError
-                await pilot.pause(0.001)
-
         await pilot.pause(1.0)
         app.push_screen(FocusedReviewScreen("default"))
-        await until(lambda: isinstance(app.screen, FocusedReviewScreen) and app.screen.ready)
+        await until(pilot, lambda: isinstance(app.screen, FocusedReviewScreen) and app.screen.ready)
         screen = app.screen
         await pilot.pause(0.5)
 
         async def key(k: str, label: str) -> None:
             t0 = time.perf_counter()
             await pilot.press(k)
-            await until(lambda: frames and frames[-1] > t0)
+            await until(pilot, lambda: frames and frames[-1] > t0)
             times.setdefault(label, []).append((next(f for f in frames if f > t0) - t0) * 1000)
 
         for i in range(items):
@@ -88,7 +76,7 @@ async def measure(db: str, items: int) -> dict:
                 await key("k", "k (previous item)")
             await key("enter", "enter (complete, advance)")
             await pilot.pause(0.05)  # a person's pace between items (the writes are threads)
-        await until(lambda: screen.idle)
+        await until(pilot, lambda: screen.idle)
     out = {}
     for label, ts in times.items():
         ts.sort()
