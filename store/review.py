@@ -535,6 +535,20 @@ def queue_counts(store: Store, project: str, *, assignee: Optional[str] = None) 
     return out
 
 
+def queue_position(store: Store, project: str, seq: int, *, assignee: Optional[str] = None) -> int:
+    """How many items not complete are in the queue up to the item with ``seq``, itself included
+    (its place among those left to review: "12 / 40")."""
+    pid = _read_pid(store, project)
+    if pid is None:
+        return 0
+    sql = "SELECT count(*) FROM review_queue WHERE project_id = ? AND state != 'complete' AND seq <= ?"
+    params: list = [pid, seq]
+    if assignee is not None:
+        sql += " AND assignee = ?"
+        params.append(assignee)
+    return store.conn.execute(sql, params).fetchone()[0]
+
+
 def get_item(store: Store, project: str, trace_id: str) -> Optional[QueueItem]:
     if not has_review(store):
         return None
@@ -658,6 +672,6 @@ def parse_option(text: str) -> Option:
 __all__ = [
     "CLAIM_SECONDS", "STATES", "TYPES", "HumanValue", "Option", "QueueItem", "ReviewError", "ScoreConfig", "ValueChange",
     "add_score_config", "claim", "complete", "flag", "flag_selection", "get_item", "get_score_config", "human_values",
-    "list_score_configs", "logged_score_rows", "make_config", "next_item", "parse_option", "queue_counts", "queue_items", "release",
+    "list_score_configs", "logged_score_rows", "make_config", "next_item", "parse_option", "queue_counts", "queue_items", "queue_position", "release",
     "remove_score_config", "set_state", "set_value", "trace_root_ids", "undo_value", "unflag",
 ]

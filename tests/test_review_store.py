@@ -376,3 +376,13 @@ def test_a_human_score_named_like_a_logged_one_is_counted(tmp_path):
     assert logged_score_rows(store, "p", "acc") == 2
     assert logged_score_rows(store, "p", "other") == 0
     store.close()
+
+
+def test_queue_position_counts_the_items_left_up_to_one(store):
+    R.flag(store, P, ROOT[:4], author="sam")
+    R.flag(store, P, [ROOT[2]], assignee="maya", author="sam")
+    seqs = {i.id: i.seq for i in R.queue_items(store, P)}
+    assert [R.queue_position(store, P, seqs[r]) for r in ROOT[:4]] == [1, 2, 3, 4]
+    R.complete(store, P, ROOT[0], "maya")
+    assert [R.queue_position(store, P, seqs[r]) for r in ROOT[1:4]] == [1, 2, 3]
+    assert R.queue_position(store, P, seqs[ROOT[2]], assignee="maya") == 1

@@ -44,7 +44,7 @@ from store.models import FeedbackIn
 from store.query.hints import completions
 from store.query.pager import LogsQuery
 from store.review import (CLAIM_SECONDS, HumanValue, QueueItem, ScoreConfig, ValueChange, claim, complete, get_item, human_values,
-                          list_score_configs, next_item, queue_counts, queue_items, release, set_state, set_value,
+                          list_score_configs, next_item, queue_counts, queue_items, queue_position, release, set_state, set_value,
                           trace_root_ids, undo_value)
 from store.selection import Selection, count_selection
 from store.traces import roots_of, span_by_rid, trace_info
@@ -550,8 +550,7 @@ class FocusedReviewScreen(BtScreen):
                 total = counts["backlog"] + counts["pending"]
                 pos = 0
                 if item.seq is not None and item.queued and item.queued.state != "complete":
-                    before = queue_items(store, self.project, assignee=who, after=item.seq + 1, reverse=True)
-                    pos = sum(1 for q in before if q.state != "complete")
+                    pos = queue_position(store, self.project, item.seq, assignee=who)
                 self.post_message(self.Progress(pos, total, counts["complete"]))
             else:
                 self.post_message(self.Progress(self.index + 1, max(self._total, len(self.ids)), 0))
