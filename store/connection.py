@@ -242,7 +242,7 @@ class Store:
         self.immutable = False
         self.created = False
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: dict[sqlite3.Connection, threading.Thread] = {}  # every open connection: its thread
         self._lock = threading.Lock()
         if not readonly and self.path != ":memory:":
             exists = Path(self.path).exists()
@@ -327,7 +327,7 @@ class Store:
                 raise err from None
             self._local.conn = conn
             with self._lock:
-                self._all.append(conn)
+                self._all[conn] = threading.current_thread()
         return conn
 
     @property
@@ -373,8 +373,7 @@ class Store:
         self._local.conn = None
         self._local.db = None
         with self._lock:
-            if conn in self._all:
-                self._all.remove(conn)
+            self._all.pop(conn, None)
         with contextlib.suppress(Exception):
             conn.close()
 
@@ -388,14 +387,24 @@ class Store:
         )
 
     def close(self, *, discard_unused: bool = False) -> None:
-        """Close every connection. ``discard_unused``: when this store created the file and
-        nothing was written to it, remove it (``discard_if_unused``)."""
+        """Close this thread's connection and those of threads that have ended. A connection
+        another live thread holds may be in the middle of a query (a worker reading a page
+        while the app shuts down): closing it under the query crashes the process, so it is
+        interrupted instead, and its thread closes it (``release_thread``, which every worker
+        calls when done). ``discard_unused``: when this store created the file and nothing was
+        written to it, remove it (``discard_if_unused``)."""
+        me = threading.current_thread()
         with self._lock:
-            for c in self._all:
-                with contextlib.suppress(Exception):
-                    c.close()
-            self._all.clear()
-        self._local = threading.local()
+            for c, owner in list(self._all.items()):
+                if owner is me or not owner.is_alive():
+                    with contextlib.suppress(Exception):
+                        c.close()
+                    del self._all[c]
+                else:
+                    with contextlib.suppress(Exception):
+                        c.interrupt()
+        self._local.conn = None  # this thread's (the others' stay known to them, to release)
+        self._local.db = None
         if discard_unused and self.created:
             discard_if_unused(self.path)
 

@@ -8,6 +8,7 @@ import hashlib
 import os
 import shutil
 import sqlite3
+import time
 import subprocess
 import tempfile
 from pathlib import Path
@@ -347,3 +348,35 @@ def test_an_unreadable_database_is_one_line(tmp_path, cli_env, run_cli):
         assert proc.stderr == f"bt-tui: {db}: cannot open the database (you need read access to it)\n"
     finally:
         db.chmod(0o644)
+
+
+def test_closing_the_store_while_another_thread_queries_interrupts_it_never_crashes(tmp_path):
+    """The app closes its store on exit while a worker may be mid-query (a page being read).
+    Closing that thread's connection under the query crashed the process (SIGSEGV); close()
+    interrupts it instead and the worker closes it when done (release_thread)."""
+    import threading
+
+    s = Store(tmp_path / "busy.db")
+    s.conn.execute("SELECT 1")
+    started, outcome = threading.Event(), {}
+
+    def worker() -> None:
+        conn = s.conn
+        started.set()
+        try:
+            conn.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000)"
+                         " SELECT count(*) FROM n").fetchone()
+            outcome["result"] = "finished"
+        except sqlite3.OperationalError as exc:
+            outcome["result"] = str(exc)
+        finally:
+            s.release_thread()
+
+    t = threading.Thread(target=worker)
+    t.start()
+    started.wait(10)
+    time.sleep(0.2)  # the query is running
+    s.close()
+    t.join(30)
+    assert not t.is_alive() and outcome["result"] == "interrupted"
+    assert not s._all  # the worker closed its own connection
