@@ -251,7 +251,9 @@ def test_a_killed_review_loses_nothing_it_showed_as_saved(tmux, demo_db, tmp_pat
         tmux.keys("Tab")
         tmux.keys("6", "0")
         tmux.keys("Tab")  # leaving the field saves the typed 60%
-        tmux.wait_for(lambda s: "saved" in s and "saving" not in s, "saved")
+        # the header says this item's helpfulness is saved (not a previous save's notice)
+        tmux.wait_for(lambda s: "saved helpfulness" in s.split("\n")[0] and "saving" not in s.split("\n")[0],
+                      "helpfulness saved")
         if i == 0:
             tmux.keys("Enter")
     os.kill(int(pid_file.read_text().strip()), 9)
