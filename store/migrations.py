@@ -321,6 +321,73 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX review_queue_state ON review_queue (project_id, state, seq);
     """,
+    # v10: the exploration and evaluation loops (store/prompts.py, store/model_configs.py,
+    # store/experiments.py). Prompts: every save of a slug is a new version (1, 2, 3...).
+    # Model configurations are database-wide (a team's models), keys never stored: only the NAME
+    # of the env var that holds one. An experiment's rows are traces in the span shape, kept in
+    # a project of their own (``projects.kind`` 'experiment'; 'playground' for a playground's
+    # cells), so every span tool (filters, the trace view, export) works on them unchanged;
+    # project listings show only kind 'logs'.
+    """
+    ALTER TABLE projects ADD COLUMN kind TEXT NOT NULL DEFAULT 'logs';
+    CREATE TABLE prompts (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        slug TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        messages TEXT NOT NULL,
+        model TEXT,
+        params TEXT NOT NULL DEFAULT '{}',
+        response_format TEXT,
+        description TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL,
+        author TEXT NOT NULL,
+        UNIQUE (project_id, slug, version)
+    );
+    CREATE TABLE model_configs (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        model TEXT NOT NULL,
+        api_base TEXT,
+        key_env TEXT,
+        input_price REAL,
+        output_price REAL,
+        params TEXT NOT NULL DEFAULT '{}',
+        created TEXT NOT NULL,
+        author TEXT NOT NULL,
+        updated TEXT NOT NULL
+    );
+    CREATE TABLE experiments (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        name TEXT NOT NULL,
+        rows_project_id INTEGER NOT NULL REFERENCES projects(id),
+        created TEXT NOT NULL,
+        author TEXT NOT NULL,
+        dataset_id INTEGER,
+        dataset_version INTEGER,
+        prompt_slug TEXT,
+        prompt_version INTEGER,
+        model TEXT,
+        params TEXT NOT NULL DEFAULT '{}',
+        metadata TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL DEFAULT 'running',
+        UNIQUE (project_id, name)
+    );
+    CREATE TABLE playgrounds (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        name TEXT NOT NULL,
+        rows_project_id INTEGER NOT NULL REFERENCES projects(id),
+        dataset_id INTEGER,
+        dataset_version INTEGER,
+        variants TEXT NOT NULL DEFAULT '[]',
+        created TEXT NOT NULL,
+        author TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        UNIQUE (project_id, name)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -53,14 +53,37 @@ class ProjectInfo:
     last: Optional[str]
 
 
+def has_kinds(conn) -> bool:
+    """Whether projects carry a kind (schema v10); a read-only older file has only logs."""
+    return any(r[1] == "kind" for r in conn.execute("PRAGMA table_info(projects)"))
+
+
+def hidden_project(conn, kind: str, name: str) -> int:
+    """A new project of kind ``kind`` (an experiment's or a playground's rows) inside the
+    caller's write transaction. Its name cannot be typed by a user by accident (it starts with a
+    control character) and listings leave it out."""
+    cur = conn.execute("INSERT INTO projects (name, created, kind) VALUES (?, ?, ?)",
+                       (f"\x1f{kind}:{name}", now_iso(), kind))
+    return cur.lastrowid
+
+
+def project_name(store: Store, pid: int) -> str:
+    row = store.conn.execute("SELECT name FROM projects WHERE id = ?", (pid,)).fetchone()
+    if not row:
+        raise NotFound(f"no project with id {pid}")
+    return row[0]
+
+
 def list_projects(store: Store) -> list[ProjectInfo]:
+    """The projects people log to (not the hidden ones holding experiment or playground rows)."""
+    where = "WHERE p.kind = 'logs'" if has_kinds(store.conn) else ""
     rows = store.db.query(
-        """
+        f"""
         SELECT p.name,
                (SELECT count(*) FROM spans s WHERE s.project_id = p.id) AS spans,
                (SELECT count(*) FROM spans s WHERE s.project_id = p.id AND s.is_root = 1) AS traces,
                (SELECT max(created) FROM spans s WHERE s.project_id = p.id) AS last
-        FROM projects p ORDER BY p.name
+        FROM projects p {where} ORDER BY p.name
         """
     )
     return [ProjectInfo(**r) for r in rows]
