@@ -129,9 +129,10 @@ class TraceScreen(BtScreen):
     class Copied(Message):
         text: str
 
-    def __init__(self, root_span_id: str, focus_span: Optional[str] = None) -> None:
+    def __init__(self, root_span_id: str, focus_span: Optional[str] = None, *, project: Optional[str] = None) -> None:
         super().__init__()
         self.root_span_id = root_span_id
+        self._project = project  # another project than the app's: an experiment's or a playground's rows
         self.focus_span = focus_span
         self.info = None
         self.span: Optional[dict] = None
@@ -139,6 +140,10 @@ class TraceScreen(BtScreen):
         self.matches: list[tuple[int, str, str]] = []  # (rid, span_id, the field that holds it)
         self.match_i = 0
         self.find_text = ""
+
+    @property
+    def project(self) -> str:
+        return self._project or self.app.project
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -165,7 +170,7 @@ class TraceScreen(BtScreen):
     def _open(self) -> None:
         store = self.store
         try:
-            info = trace_info(store, self.app.project, self.root_span_id)
+            info = trace_info(store, self.project, self.root_span_id)
             roots = roots_of(store, info)
             kids = children_of(store, info, roots[0].span_id, limit=CHILD_PAGE) if roots and roots[0].children else []
             route = self._route(info, self.focus_span) if self.focus_span else None
@@ -245,7 +250,7 @@ class TraceScreen(BtScreen):
     @work(thread=True, exclusive=True, group="tags")
     def _read_tags(self, span: dict) -> None:
         try:
-            tags = [t for t, _ in completions(self.store, self.app.project).tags]
+            tags = [t for t, _ in completions(self.store, self.project).tags]
         except Exception:
             tags = []  # completion is a convenience: the tags can still be typed
         finally:
@@ -497,7 +502,7 @@ class TraceScreen(BtScreen):
     def action_comment(self) -> None:
         if self.span is not None:
             span = self.span
-            ask_comment(self, self.app.project, span["id"],
+            ask_comment(self, self.project, span["id"],
                         f"Comment on {span['span_attributes'].get('name') or span['id']}", "comment added")
 
     def action_tags(self) -> None:
@@ -510,26 +515,26 @@ class TraceScreen(BtScreen):
 
     def action_edit_expected(self) -> None:
         if self.span is not None:
-            read_expected(self, self.app.project, self.span["id"], self._span_title("Expected of"))
+            read_expected(self, self.project, self.span["id"], self._span_title("Expected of"))
 
     def action_score(self) -> None:
         if self.span is not None:
-            read_score_names(self, self.app.project, self.span["id"], self._span_title("Score"))
+            read_score_names(self, self.project, self.span["id"], self._span_title("Score"))
 
     def action_add_to_dataset(self) -> None:
         """This span into a dataset (new or existing)."""
         if self.span is not None:
-            ask_add_to_dataset(self, Selection(self.app.project, "", "spans", (self.span["id"],)), "this span")
+            ask_add_to_dataset(self, Selection(self.project, "", "spans", (self.span["id"],)), "this span")
 
     def action_audit(self) -> None:
         """The audit trail of the span shown: who changed what, when, from what."""
         if self.span is not None:
             from tui.screens.audit_trail import AuditTrailScreen
 
-            self.app.push_screen(AuditTrailScreen(self.app.project, self.span["id"]))
+            self.app.push_screen(AuditTrailScreen(self.project, self.span["id"]))
 
     def on_trace_screen_tags_known(self, event: TagsKnown) -> None:
-        ask_tags(self, self.app.project, event.span["id"], event.span.get("tags") or [], event.tags,
+        ask_tags(self, self.project, event.span["id"], event.span.get("tags") or [], event.tags,
                  "Tags (comma-separated)")
 
     def palette_commands(self) -> list[Command]:
