@@ -103,8 +103,14 @@ class Scorer:
 
 
 def _error_line(exc: BaseException) -> str:
+    """``"Type: first line of the message"``, without the type repeated at the message's start (litellm
+    says "litellm.AuthenticationError: AuthenticationError: OpenAIException - ...")."""
+    kind = type(exc).__name__
     text = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "")
-    line = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    for prefix in (f"litellm.{kind}: ", f"{kind}: "):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+    line = f"{kind}: {text}" if text else kind
     return line if len(line) <= _ERROR_MAX else line[: _ERROR_MAX - 1] + "…"
 
 
@@ -539,7 +545,8 @@ def _accepts(fn: Any, name: str) -> bool:
 
 def _from_class(cls: type, judge: Optional[JudgeModel]) -> Scorer:
     if not _is_llm_class(cls):
-        return _AutoevalsScorer(cls(), llm=False)
+        inst = cls()
+        return _AutoevalsScorer(inst, llm=hasattr(inst, "client"))  # e.g. EmbeddingSimilarity calls a model
     judge = _need_judge(cls.__name__, judge)
     ctor = cls.__new__ if cls.__new__ is not object.__new__ else cls.__init__
     kwargs: dict[str, Any] = {"client": _judge_client(judge)}
