@@ -297,8 +297,12 @@ class _AutoevalsScorer(Scorer):
             return {"name": self.name, "score": None, "metadata": {"skipped": "no expected value"}}
         if kind == "ValidJSON":
             # ValidJSON's second positional argument is its schema (autoevals 0.4 would read the row's
-            # expected value as a JSON schema): the instance's schema goes there, never expected.
-            return await inst.eval_async(output, getattr(inst, "schema", None))
+            # expected value as a JSON schema): the instance's schema goes there, never expected. The
+            # base class's eval_async: a ValidJSON.partial(schema=...) would pass its schema twice.
+            schema = getattr(inst, "schema", None)
+            if schema is None and hasattr(inst, "_partial_args"):
+                schema = inst._partial_args().get("schema")
+            return await _autoevals().Scorer.eval_async(inst, output, schema)
         if kind == "Levenshtein" and (_needs_json(output) or _needs_json(expected)):
             # Objects compare as JSON text, as autoevals' ExactMatch does (str() would give Python's repr)
             from autoevals.value import normalize_value

@@ -147,6 +147,9 @@ async def test_valid_json_with_a_schema():
     assert (await one(validator, output='{"name": "John Smith"}')).score == 0.0  # age is required
     assert (await one(validator, output='{"name": "John", "age": "thirty"}')).score == 0.0
     assert (await one(validator, output="{not json")).score == 0.0
+    partial = autoevals.ValidJSON.partial(schema=schema)  # autoevals' partial() style
+    assert (await one(partial, output='{"name": "John Smith"}')).score == 0.0
+    assert (await one(partial, output='{"name": "John Smith", "age": 30}')).score == 1.0
 
 
 async def test_list_contains():
@@ -167,6 +170,13 @@ async def test_list_contains():
     assert (await one("ListContains", output=[], expected=[])).score == 1.0
     r = await one("ListContains", output="x, y", expected=["x", "y"])
     assert r.score is None and r.error == "ValueError: ListContains: output is a str, not a list"
+
+
+async def test_list_contains_without_scipy_says_what_to_install(monkeypatch, capfd):
+    monkeypatch.setitem(sys.modules, "scipy.optimize", None)  # `import scipy.optimize` fails
+    r = await one("ListContains", output=["a"], expected=["a"])
+    assert (r.score, r.error) == (None, "ImportError: ListContains needs scipy: pip install 'autoevals[scipy]'")
+    assert capfd.readouterr() == ("", "")
 
 
 async def test_exact_match_with_objects():
