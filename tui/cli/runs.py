@@ -100,6 +100,12 @@ class StoppableClient:
                 pass
             raise asyncio.CancelledError()
         result = call.result()
+        # A provider that echoes the request's key in its error never gets it stored: the client
+        # scrubs it, and so does this (a key must not reach the database by any path).
+        for attr in ("error", "output"):
+            value = getattr(result, attr, None)
+            if isinstance(value, str) and spec.key_env:
+                setattr(result, attr, scrub(value, [spec.key_env]))
         self.usage.setdefault(spec.name, ModelUsage()).add(result)
         return result
 
