@@ -120,14 +120,25 @@ def test_the_playground_is_set_up_and_already_run(store):
 
 
 def test_a_and_b_answer_differently(store):
-    """The point of the demo: the 30-day prompt and the 14-day fix give different answers."""
+    """The point of the demo: the 30-day prompt and the 14-day fix give different answers. The
+    offline model answers with the logged output, among the 20 most similar inputs, that shares
+    the most words with the system prompt; on this dataset that makes two rows differ (the rest
+    pick the same long English answer for both versions: see engine/offline.py)."""
+    import re
+
     cells = _cells(store)
     records = sorted({r for _, r in cells})
     differ = [r for r in records if _answer(cells[("A", r)].output) != _answer(cells[("B", r)].output)]
-    assert len(differ) >= 3, differ
-    thirty = [r for r in records if "30" in _answer(cells[("A", r)].output)]
-    fourteen = [r for r in records if "14" in _answer(cells[("B", r)].output)]
-    assert len(thirty) >= 3 and len(fourteen) >= 3, (thirty, fourteen)
+    assert len(differ) >= 2, differ
+
+    def days(r, v):
+        return set(re.findall(r"(\d+)[ -]?(?:days?|día|jours?|Tage)", _answer(cells[(v, r)].output)))
+
+    for r in differ:  # where they differ, A cites the 30-day window and B the 14-day one
+        assert "30" in days(r, "A") and "30" not in days(r, "B"), r
+        assert "14" in days(r, "B"), r
+    # and their scores differ (Levenshtein against the corrected answers)
+    assert all(cells[("B", r)].scores["Levenshtein"] != cells[("A", r)].scores["Levenshtein"] for r in differ)
 
 
 def test_running_demo_again_changes_nothing(seeded, store):

@@ -104,3 +104,38 @@ def test_model_test_with_an_unset_key_says_set_it(run_cli):
     line = assert_one_line_error(run_cli("model", "test", "gpt", env={"BT_TEST_KEY": None}), code=1)
     assert "set BT_TEST_KEY in the environment" in line
     assert "no model named 'nope'" in assert_one_line_error(run_cli("model", "test", "nope"))
+
+
+def test_model_test_calls_the_model_once(run_cli):
+    from llm_server import FakeLLMServer
+
+    with FakeLLMServer() as server:
+        ok(run_cli("model", "add", "local", "--model", "openai/fake-model", "--api-base", server.base_url,
+                   "--key-env", "BT_TEST_KEY", "--input-price", "1", "--output-price", "2"))
+        res = run_cli("model", "test", "local", env={"BT_TEST_KEY": SECRET})
+        out = ok(res)
+        assert len(server.requests) == 1
+        assert server.requests[0]["_headers"]["authorization"] == f"Bearer {SECRET}"
+        first, answer = out.splitlines()
+        assert first.startswith("model 'local' (openai/fake-model): ")
+        n_in = len(server.requests[0]["messages"][0]["content"].split())
+        assert f"tokens ({n_in} in, " in first and "$0.0000" in first and " s, " in first
+        assert answer.startswith("answer: echo: ")
+        server.script("500")
+        res = run_cli("model", "test", "local", env={"BT_TEST_KEY": SECRET})
+        line = assert_one_line_error(res, code=1)
+        assert line.startswith("bt-tui: model 'local' (openai/fake-model) failed: ") and "500" in line
+        server.script({"kind": "401", "message": f"invalid key {SECRET}"})  # a provider that echoes the key
+        line = assert_one_line_error(run_cli("model", "test", "local", env={"BT_TEST_KEY": SECRET}), code=1)
+        assert SECRET not in line and "401" in line
+        assert len(server.requests) == 3  # one call each: `model test` does not retry
+
+
+def test_model_test_offline_answers_from_the_logs(run_cli, tmp_path):
+    from helpers import make_traces, write_jsonl
+
+    ok(run_cli("import", "logs", write_jsonl(tmp_path / "logs.jsonl", make_traces(3))))
+    out = ok(run_cli("model", "test", "offline"))
+    first, answer = out.splitlines()
+    assert first.startswith("model 'offline' (offline/support, offline): ") and "$0" in first
+    assert answer.startswith("answer: ")

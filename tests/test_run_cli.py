@@ -89,7 +89,7 @@ def test_several_models_one_experiment_each_and_jsonl_summary(run_cli, setup, se
                   "--name", "cmp", "--format", "jsonl", env=setup)
     lines = read_jsonl(ok(res))
     assert [x["name"] for x in lines] == ["cmp/fake", "cmp/fake2"]
-    assert all(x["rows"] == 6 and x["status"] == "complete" and x["failed"] == 0 for x in lines)
+    assert all(x["rows"] == 6 and x["status"] == "complete" and x["errors"] == 0 for x in lines)
     assert all(x["tokens"] > 0 and x["cost"] > 0 for x in lines)  # the configured prices
     assert set(experiments(db_path)) == {"cmp/fake", "cmp/fake2"}
     assert len(server.requests) == 12
@@ -107,6 +107,7 @@ def test_failed_rows_are_stored_counted_and_the_run_exits_0(run_cli, setup, serv
                   "--retries", "0", env=setup)
     out = ok(res)
     assert "2 rows failed" in out
+    assert "first error: " in out and "500" in out.split("first error: ")[1].splitlines()[0]
     e = experiments(db_path)["flaky"]
     assert (e.rows, e.errors, e.status) == (6, 2, "complete")
     rows = read_jsonl(ok(run_cli("--project", e.rows_project, "export", "logs", "--filter", "is_root")))

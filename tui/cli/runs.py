@@ -49,8 +49,11 @@ class ModelUsage:
     priced: bool = False
     first: Optional[float] = None
     last: Optional[float] = None
+    first_error: Optional[str] = None
 
     def add(self, call) -> None:
+        if call.error and self.first_error is None:
+            self.first_error = call.error
         self.tokens += call.tokens or 0
         if call.cost is not None:
             self.cost += call.cost
@@ -180,7 +183,7 @@ def run_cmd(
     retries: int = typer.Option(3, "--retries", metavar="N", help="Retries of a call on 429, 5xx or a timeout."),
     fmt: str = typer.Option("table", "--format", "-f",
                             help="table | jsonl (the summary: one line per experiment, `experiment list`'s keys plus"
-                                 " tokens, cost, wall_time, failed)"),
+                                 " tokens, cost, wall_time)"),
     author: Optional[str] = typer.Option(None, "--author", help=AUTHOR_HELP),
 ) -> None:
     """Run a prompt over a dataset with one or more models and store one experiment per model."""
@@ -299,7 +302,7 @@ def _summary(report, usage: dict, fmt: str, key_envs) -> None:
         for exp in report.experiments:
             u = usage.get(exp.model) or ModelUsage()
             lines.append({**exp.to_json(), "tokens": u.tokens, "cost": u.cost if u.priced else None,
-                          "wall_time": u.wall_time, "failed": exp.errors})
+                          "wall_time": u.wall_time})
         print_jsonl(lines)
         return
     for exp in report.experiments:
@@ -310,6 +313,8 @@ def _summary(report, usage: dict, fmt: str, key_envs) -> None:
         for score, avg in exp.scores.items():
             out.write(f"  {_pct(avg):>8}   {score!r} score\n")
         out.write(f"  errors     {exp.errors}\n")
+        if exp.errors and u.first_error:
+            out.write(f"  first error: {scrub(u.first_error, key_envs)}\n")
         out.write(f"  wall time  {_seconds(u.wall_time)}\n")
         out.write(f"  tokens     {u.tokens}\n")
         out.write(f"  cost       {format_cost(u.cost) if u.priced else 'unknown'}\n")
