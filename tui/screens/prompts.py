@@ -785,7 +785,7 @@ class PromptEditorScreen(BtScreen):
 
     # -- building
     def _model_options(self, names: list[str]) -> list[tuple[str, str]]:
-        opts = [("(none)", "")] + [(n + ("  · offline" if n == OFFLINE_NAME else ""), n) for n in names]
+        opts = [("(none)", "")] + [(n + (" (no key, no network)" if n == OFFLINE_NAME else ""), n) for n in names]
         if self.initial_model and self.initial_model not in names:
             opts.append((f"{self.initial_model}  (not configured)", self.initial_model))
         return opts
