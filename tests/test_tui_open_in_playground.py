@@ -298,3 +298,16 @@ async def test_the_dialog_renders_at_80x24(demo_db, tui_env):
         for what in ("Open in the playground", "prompt (best match first)", "model", "support-bot@1", "offline",
                      "▌ user", "enter opens"):
             assert what in text, what
+
+
+def test_preview_shows_the_first_message_and_the_first_one_the_span_fills():
+    from tui.screens.open_in_playground import first_message_preview
+
+    span = {"id": "s1", "input": {"message": "my parcel is late"}, "output": "sorry"}
+    messages = [{"role": "system", "content": "You are a support bot.\nBe kind.\nBe brief."},
+                {"role": "user", "content": "Customer: {{message}}"}]
+    text = first_message_preview(None, messages, span).plain
+    assert "▌ system  message 1 of 2\nYou are a support bot.\n… 2 more lines" in text
+    assert "▌ user  message 2 of 2, with the span's variables\nCustomer: my parcel is late" in text
+    missing = first_message_preview(None, [{"role": "user", "content": "Q: {{question}}"}], span).plain
+    assert missing.startswith("the span has no {{question}}: it renders empty") and missing.endswith("\nQ: ")

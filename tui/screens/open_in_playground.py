@@ -44,6 +44,7 @@ from store.export import get_span
 from store.model_configs import OFFLINE_NAME, list_models
 from store.prompts import ROLES, PromptVersion, list_prompts, save_prompt
 from tui.format import preview
+from tui.screens.prompts import template_variables
 from tui.widgets.transcript import ROLE_STYLE
 
 SCRATCH_DATASET = "playground scratch"
@@ -153,15 +154,24 @@ def first_message_preview(pv: Optional[PromptVersion], messages: list[dict], spa
         return t
     if not rendered:
         return t
-    first = rendered[0]
-    role = first["role"]
-    t.append(f"▌ {role}", style=f"bold {ROLE_STYLE.get(role, 'white')}")
-    t.append(f"  message 1 of {len(rendered)}, with the span's variables\n", style="dim")
-    lines = [line for line in first["content"].splitlines() if line.strip()] or [""]
-    t.append("\n".join(lines[:PREVIEW_LINES]))
-    if len(lines) > PREVIEW_LINES:
-        more = len(lines) - PREVIEW_LINES
-        t.append(f"\n… {more} more line{'s' if more != 1 else ''}", style="dim")
+    shown = [0]
+    if not template_variables(messages[0].get("content") or ""):  # a fixed first message: also the first filled one
+        filled = next((i for i, m in enumerate(messages) if template_variables(m.get("content") or "")), None)
+        if filled is not None:
+            shown.append(filled)
+    for n, i in enumerate(shown):
+        role = rendered[i]["role"]
+        if n:
+            t.append("\n")
+        t.append(f"▌ {role}", style=f"bold {ROLE_STYLE.get(role, 'white')}")
+        t.append(f"  message {i + 1} of {len(rendered)}" + (", with the span's variables" if
+                 template_variables(messages[i].get("content") or "") else ""), style="dim")
+        budget = PREVIEW_LINES if len(shown) == 1 or n else 1
+        lines = [line for line in rendered[i]["content"].splitlines() if line.strip()] or [""]
+        t.append("\n" + "\n".join(lines[:budget]))
+        if len(lines) > budget:
+            more = len(lines) - budget
+            t.append(f"\n… {more} more line{'s' if more != 1 else ''}", style="dim")
     return t
 
 
@@ -290,8 +300,8 @@ class OpenInPlaygroundScreen(ModalScreen[Optional[Opened]]):
     OpenInPlaygroundScreen OptionList { height: auto; max-height: 6; }
     OpenInPlaygroundScreen .op-head { color: $text-muted; }
     OpenInPlaygroundScreen Vertical:focus-within > .op-head { color: $accent; text-style: bold; }
-    OpenInPlaygroundScreen #op-preview { height: auto; max-height: 5; padding: 1 0 0 0; }
-    OpenInPlaygroundScreen #op-what { height: auto; padding: 1 0 0 0; }
+    OpenInPlaygroundScreen #op-preview { height: auto; max-height: 7; padding: 1 0 0 0; }
+    OpenInPlaygroundScreen #op-what { height: auto; }
     """
 
     @dataclass
