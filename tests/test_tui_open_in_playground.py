@@ -311,3 +311,32 @@ def test_preview_shows_the_first_message_and_the_first_one_the_span_fills():
     assert "▌ user  message 2 of 2, with the span's variables\nCustomer: my parcel is late" in text
     missing = first_message_preview(None, [{"role": "user", "content": "Q: {{question}}"}], span).plain
     assert missing.startswith("the span has no {{question}}: it renders empty") and missing.endswith("\nQ: ")
+
+
+def test_a_changed_base_drops_its_stale_cells_and_keeps_the_others(demo_db):
+    from store.experiments import playground_cells
+    from store.datasets import upsert_records
+    from tui.screens.open_in_playground import set_scratch_playground
+
+    seed(demo_db)
+    store = Store(demo_db)
+    try:
+        upsert_records(store, "default", SCRATCH_DATASET, [{"id": "r1", "input": {"message": "hi"}}])
+        pg = save_playground(store, "default", SCRATCH_PLAYGROUND, dataset=SCRATCH_DATASET, dataset_version=None,
+                             variants=[{"id": "A", "prompt": "support-bot@1", "model": "offline", "params": {},
+                                        "repeat": 1},
+                                       {"id": "B", "prompt": "support-bot@1", "model": "gpt-mini", "params": {},
+                                        "repeat": 1}])
+        log_spans(store, pg.rows_project, [
+            {"id": f"c-{v}", "span_id": f"c-{v}", "root_span_id": f"c-{v}", "created": "2030-01-01T00:00:00Z",
+             "input": {"message": "hi"}, "output": f"answer {v}",
+             "metadata": {"playground": {"variant": v, "record": "r1", "repeat": 0}}} for v in ("A", "B")])
+        base = {"prompt": "support-bot@1", "model": "offline", "params": {}, "repeat": 1}
+        set_scratch_playground(store, "default", base, SCRATCH_DATASET, "tester")  # the same base: cells stay
+        assert sorted(c.variant for c in playground_cells(store, pg)) == ["A", "B"]
+        set_scratch_playground(store, "default", {**base, "model": "gpt-mini"}, SCRATCH_DATASET, "tester")
+        assert [c.variant for c in playground_cells(store, pg)] == ["B"]  # A's answers were another model's
+        info = get_playground(store, "default", SCRATCH_PLAYGROUND)
+        assert [v["id"] for v in info.variants] == ["A", "B"] and info.variants[0]["model"] == "gpt-mini"
+    finally:
+        store.close()

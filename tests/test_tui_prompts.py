@@ -354,6 +354,21 @@ async def test_edit_as_json_saves_a_new_version(demo_db, tui_env):
         assert history(demo_db)[-1].model is None
 
 
+async def test_edit_as_json_in_editor(demo_db, tui_env, monkeypatch):
+    from tui_fixtures import record_suspends
+
+    seed(demo_db)
+    monkeypatch.setenv("EDITOR", "sed -i 's/30 days/7 days/'")
+    app = make_app(demo_db)
+    async with app.run_test(size=SIZE) as pilot:
+        suspended = record_suspends(app, monkeypatch)
+        await open_prompts(pilot)
+        await pilot.press("E")
+        await wait_for(pilot, lambda: "saved support-bot v2" in notifications(app), "saved")
+        assert suspended == [True]
+        assert history(demo_db)[-1].messages[0]["content"] == SYSTEM_V1.replace("30 days", "7 days")
+
+
 # --- history -------------------------------------------------------------------------------------------
 
 async def open_history(pilot) -> PromptHistoryScreen:
