@@ -332,6 +332,19 @@ async def test_escape_after_an_edit_asks_twice(demo_db, tui_env):
         await wait_for(pilot, lambda: isinstance(app.screen, PromptsScreen), "left at once")
 
 
+async def test_the_app_keys_never_leave_the_editor_from_a_field(demo_db, tui_env):
+    seed(demo_db)
+    app = make_app(demo_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_prompts(pilot)
+        editor = await open_editor(pilot)
+        for field in ("#pe-model", "#pe-format", "#pe-params"):
+            editor.query_one(field).focus()
+            await pilot.press("q", "L", "M")
+            await pilot.pause()
+            assert app.is_running and app.screen is editor, field
+
+
 async def test_edit_as_json_saves_a_new_version(demo_db, tui_env):
     seed(demo_db)
     app = make_app(demo_db)

@@ -687,6 +687,14 @@ class RenderPreviewScreen(ModalScreen[None]):
 
 # --- the editor ------------------------------------------------------------------------------------
 
+class FieldSelect(Select):
+    """A Select that keeps printable keys for itself: with it focused, `q` or `L` (the app's
+    quit and go-to keys) never leave the editor and its unsaved text behind."""
+
+    def check_consume_key(self, key: str, character: Optional[str]) -> bool:
+        return character is not None and character.isprintable()
+
+
 class MessageBlock(Vertical):
     """One message of the editor: its role (a header line) and its template."""
 
@@ -806,10 +814,10 @@ class PromptEditorScreen(BtScreen):
                 yield LineInput(placeholder="e.g. support-bot (letters, digits, - _ .)", id="pe-slug", compact=True)
         with Horizontal(classes="pe-row"):
             yield Label("model", classes="pe-label")
-            yield Select(self._model_options([OFFLINE_NAME]), allow_blank=False, value=self.initial_model or "",
-                         id="pe-model", compact=True)
+            yield FieldSelect(self._model_options([OFFLINE_NAME]), allow_blank=False,
+                              value=self.initial_model or "", id="pe-model", compact=True)
             yield Label("format", classes="pe-label")
-            yield Select(FORMATS, allow_blank=False, value=self.initial_kind, id="pe-format", compact=True)
+            yield FieldSelect(FORMATS, allow_blank=False, value=self.initial_kind, id="pe-format", compact=True)
         with Horizontal(classes="pe-row"):
             yield Label("params", classes="pe-label")
             yield LineInput(self.initial_params, placeholder="temperature=0.2 max_tokens=200  (or JSON)",
@@ -868,7 +876,7 @@ class PromptEditorScreen(BtScreen):
             node = node.parent
         return node
 
-    def action_add_message(self) -> None:
+    async def action_add_message(self) -> None:
         cur = self.current_block()
         blocks = self.blocks
         role = "user"
@@ -879,15 +887,12 @@ class PromptEditorScreen(BtScreen):
         block = MessageBlock(role, "")
         box = self.query_one("#pe-messages", VerticalScroll)
         if cur is not None:
-            box.mount(block, after=cur)
+            await box.mount(block, after=cur)
         else:
-            box.mount(block)
-        self.call_after_refresh(self._after_add, block)
-
-    def _after_add(self, block: MessageBlock) -> None:
+            await box.mount(block)
         self._relabel()
         block.area.focus()
-        block.scroll_visible(animate=False)
+        self.call_after_refresh(block.scroll_visible, animate=False)
 
     def action_cycle_role(self) -> None:
         cur = self.current_block()
@@ -898,7 +903,7 @@ class PromptEditorScreen(BtScreen):
         cur.role = roles[(roles.index(cur.role) + 1) % len(roles)]
         self._relabel()
 
-    def action_remove_message(self) -> None:
+    async def action_remove_message(self) -> None:
         cur = self.current_block()
         if cur is None:
             self.notify("move into the message to remove first (tab)", severity="warning")
@@ -906,11 +911,12 @@ class PromptEditorScreen(BtScreen):
         blocks = self.blocks
         idx = blocks.index(cur)
         nxt = blocks[idx + 1] if idx + 1 < len(blocks) else (blocks[idx - 1] if idx > 0 else None)
-        cur.remove()
+        had_text = bool(cur.text.strip())
         if nxt is not None:
             nxt.area.focus()
-        self.call_after_refresh(self._relabel)
-        if cur.text.strip():
+        await cur.remove()  # gone from the DOM before the others are numbered again
+        self._relabel()
+        if had_text:
             self.notify(f"message {idx + 1} removed (escape twice throws the whole edit away)")
 
     def action_move_message(self, step: int) -> None:
