@@ -239,6 +239,9 @@ class FakeClient:
         self.call = call
         self.requests: list = []
 
+    async def warm_up(self) -> None:  # as LLMClient's: nothing to load here
+        pass
+
     async def complete(self, spec, messages, params=None, response_format=None, on_delta=None):
         self.requests.append((spec, messages, params))
         return self.call
@@ -354,3 +357,17 @@ async def test_models_render_at_80x24(demo_db, tui_env, monkeypatch):
         for label in ("name", "litellm model", "api base", "key env NAME", "input $/Mtok", "output $/Mtok", "params"):
             assert label in text, label
         assert isinstance(app.focused, LineInput)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("engine.llm") is None or importlib.util.find_spec("engine.offline") is None,
+                    reason="engine/llm.py and engine/offline.py are not merged into this branch yet")
+async def test_t_on_the_offline_model_answers_from_the_logs(demo_db, tui_env):
+    app = make_app(demo_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_models(pilot, "offline")
+        await pilot.press("t")
+        await wait_for(pilot, lambda: not isinstance(screen.tests.get("offline"), (str, type(None))), "the answer",
+                       timeout=60)
+        result = screen.tests["offline"]
+        assert result.ok and result.text and result.tokens > 0 and result.cost == 0.0
+        assert "✓" in static_text(screen.query_one("#m-detail-text"))

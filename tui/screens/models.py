@@ -359,9 +359,10 @@ class ModelsScreen(BtScreen):
         """One real call (an async worker on the event loop: the app keeps answering keys)."""
         t0 = time.monotonic()
         try:
-            if not cfg.offline:
-                await asyncio.to_thread(_import_litellm)
             client, spec = type(self).connect(self, cfg)
+            if not cfg.offline:  # litellm loads in a thread: the event loop never waits on its import
+                warm_up = getattr(client, "warm_up", None)
+                await (warm_up() if warm_up is not None else asyncio.to_thread(_import_litellm))
             call = await asyncio.wait_for(client.complete(spec, list(TEST_MESSAGES), params=dict(cfg.params)),
                                           TEST_TIMEOUT + 5)
         except ImportError as exc:
