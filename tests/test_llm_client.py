@@ -263,3 +263,68 @@ def test_import_does_not_load_litellm():
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+# -- the fake server itself (others build on it) ----------------------------------------------
+
+
+def _post(url: str, body: dict, timeout: float = 10) -> tuple[int, dict, bytes]:
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(url + "/chat/completions", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json", "Authorization": "Bearer sk-test-x"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def test_server_serves_many_requests_in_parallel():
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    with FakeLLMServer(latency=0.3) as server:
+        t = time.monotonic()
+        with ThreadPoolExecutor(25) as pool:
+            statuses = [s for s, _, _ in pool.map(lambda _: _post(server.base_url, body), range(25))]
+        elapsed = time.monotonic() - t
+    assert statuses == [200] * 25
+    assert server.max_in_flight == 25 and len(server.requests) == 25
+    assert elapsed < 1.2  # not 25 x 0.3 s
+
+
+def test_server_behaviours_and_shapes():
+    import urllib.request
+
+    with FakeLLMServer() as server:
+        with urllib.request.urlopen(server.base_url + "/models", timeout=5) as resp:
+            assert json.loads(resp.read())["data"][0]["id"]
+        server.script("429", {"kind": "429", "retry_after": 3}, "503", "bad_json")
+        server.fail_when(lambda req: "500" if "FAIL" in json.dumps(req["messages"]) else None)
+        msg = {"model": "m", "messages": [{"role": "system", "content": "a b"}, {"role": "user", "content": "x y z"}]}
+        first = _post(server.base_url, msg)
+        assert first[0] == 429 and first[1]["Retry-After"] == "0"
+        assert _post(server.base_url, msg)[1]["Retry-After"] == "3"
+        assert _post(server.base_url, msg)[0] == 503
+        status, _, raw = _post(server.base_url, msg)
+        assert status == 200 and raw.startswith(b"{this is not json")
+        status, _, raw = _post(server.base_url, msg)  # the script is used up: normal again
+        done = json.loads(raw)
+        assert done["choices"][0]["message"] == {"role": "assistant", "content": "echo: x y z"}
+        assert done["usage"] == {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9}
+        assert _post(server.base_url, {**msg, "messages": [{"role": "user", "content": "FAIL me"}]})[0] == 500
+        status, headers, raw = _post(server.base_url, {**msg, "stream": True, "stream_options": {"include_usage": True}})
+        assert status == 200 and headers["Content-Type"] == "text/event-stream"
+        events = [line[6:] for line in raw.decode().split("\n\n") if line.startswith("data: ")]
+        assert events[-1] == "[DONE]"
+        chunks = [json.loads(e) for e in events[:-1]]
+        text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+        assert text == "echo: x y z" and sum(1 for c in chunks if c["choices"] and c["choices"][0]["delta"].get(
+            "content")) >= 3
+        assert chunks[-1]["usage"]["completion_tokens"] == 4 and chunks[-1]["choices"] == []
+        assert server.requests[0]["_headers"]["authorization"] == "Bearer sk-test-x"
+        assert [r["messages"][-1]["content"] for r in server.requests][:2] == ["x y z", "x y z"]
+    with pytest.raises(OSError):
+        _post(server.base_url, msg, timeout=2)  # stopped: nothing listens any more
