@@ -112,7 +112,7 @@ _QUIET_LOGGERS = ("LiteLLM", "LiteLLM Proxy", "LiteLLM Router", "litellm")
 
 
 def _litellm():
-    """litellm, imported and configured once: local price map, no printing, no message logging.
+    """litellm, imported and configured once: local price map, no printing, quiet loggers.
     The first call also runs one mock completion, which loads the ~70 modules litellm imports
     lazily on its first request (~0.4 s): done here, in the loading thread, no request pays it."""
     global _litellm_mod
@@ -175,10 +175,12 @@ def _retryable(exc: BaseException) -> bool:
         return False
     if _is_timeout(exc):
         return True
+    status = _status(exc)
+    if status in _RETRY_STATUS:
+        return True
     text = str(exc).lower()
     if "credentials" in text or "api_key" in text or "api key" in text:
         return False  # a missing or wrong key: retrying cannot help (litellm reports some as a 500)
-    status = _status(exc)
     if status is not None:
         if status in _NO_RETRY_STATUS:
             return False
