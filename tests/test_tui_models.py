@@ -1,16 +1,12 @@
 """The Models list (tab from the Prompts screen): the offline model first and labelled, each
 key env NAME with "set"/"missing" (never the value); add (a key pasted where its NAME belongs is
 refused with the store's message, the form keeps what was typed), edit, remove (never the
-offline model), test with one call (a fake client; and the real client against a local
-OpenAI-compatible server when engine/llm.py is in the build); 80x24 renders."""
+offline model), test with one call (a fake client; the real client against tests/llm_server.py on
+127.0.0.1; the offline model); 80x24 renders."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 
 import pytest
@@ -19,7 +15,8 @@ from store import Store
 from store.errors import NotFound
 from store.model_configs import add_model, get_model, list_models
 from tui.screens.dialogs import MenuScreen
-from tui.screens.models import OFFLINE_LABEL, ModelFormScreen, ModelsScreen
+from llm_server import llm_server  # noqa: F401  (fixture)
+from tui.screens.models import OFFLINE_LABEL, TEST_MESSAGES, ModelFormScreen, ModelsScreen
 from tui.widgets.line_input import LineInput
 from tui_fixtures import (  # noqa: F401  (fixtures)
     SIZE,
@@ -271,58 +268,9 @@ async def test_t_shows_latency_tokens_and_cost_or_the_error(demo_db, tui_env, mo
         assert any("gpt-mini: ✗ AuthenticationError" in n for n in notifications(app))
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """A minimal OpenAI-compatible chat completions endpoint (used when tests/llm_server.py is absent)."""
-
-    requests: list = []
-
-    def log_message(self, *args):  # quiet
-        pass
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
-        type(self).requests.append({**body, "_auth": self.headers.get("authorization")})
-        answer = "OK"
-        data = json.dumps({
-            "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": body.get("model", "m"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-@pytest.fixture
-def local_server():
-    """tests/llm_server.py's FakeLLMServer when merged, else the minimal server above."""
-    try:
-        from llm_server import FakeLLMServer
-    except ImportError:
-        FakeLLMServer = None
-    if FakeLLMServer is not None:
-        server = FakeLLMServer().start()
-        try:
-            yield server.base_url, lambda: server.requests
-        finally:
-            server.stop()
-        return
-    _Handler.requests = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", lambda: _Handler.requests
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-@pytest.mark.skipif(importlib.util.find_spec("engine.llm") is None,
-                    reason="engine/llm.py (the model client) is not merged into this branch yet")
-async def test_t_calls_a_local_openai_compatible_server(demo_db, tui_env, monkeypatch, local_server):
-    base_url, requests = local_server
+async def test_t_calls_a_local_openai_compatible_server(demo_db, tui_env, monkeypatch, llm_server):
+    """The real client (litellm over HTTP) against tests/llm_server.py on 127.0.0.1."""
+    base_url = llm_server.base_url
     monkeypatch.setenv("BT_TEST_LOCAL_KEY", SECRET)
     store = Store(demo_db)
     add_model(store, "local-fake", "openai/fake-model", api_base=base_url, key_env="BT_TEST_LOCAL_KEY")
@@ -335,11 +283,14 @@ async def test_t_calls_a_local_openai_compatible_server(demo_db, tui_env, monkey
                        "the answer", timeout=60)
         result = screen.tests["local-fake"]
         assert result.ok, result.text
-        assert result.tokens and result.tokens > 0
+        assert result.text == "echo: " + TEST_MESSAGES[0]["content"]  # the server's answer
+        words = len(TEST_MESSAGES[0]["content"].split())
+        assert (result.prompt_tokens, result.completion_tokens) == (words, words + 1)  # the server counts words
         detail = static_text(screen.query_one("#m-detail-text"))
-        assert "✓" in detail and "tokens" in detail
+        assert "✓" in detail and f"{2 * words + 1} tokens ({words} in, {words + 1} out)" in detail
         assert SECRET not in screen_text(app)
-    assert len(requests()) == 1
+    (request,) = llm_server.requests
+    assert request["_headers"]["authorization"] == f"Bearer {SECRET}"  # the key went to the server, nowhere else
 
 
 async def test_models_render_at_80x24(demo_db, tui_env, monkeypatch):
@@ -359,8 +310,6 @@ async def test_models_render_at_80x24(demo_db, tui_env, monkeypatch):
         assert isinstance(app.focused, LineInput)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("engine.llm") is None or importlib.util.find_spec("engine.offline") is None,
-                    reason="engine/llm.py and engine/offline.py are not merged into this branch yet")
 async def test_t_on_the_offline_model_answers_from_the_logs(demo_db, tui_env):
     app = make_app(demo_db)
     async with app.run_test(size=SIZE) as pilot:
