@@ -97,6 +97,7 @@ class Match:
     missing: Optional[str] = None
     named: bool = False
     error: Optional[str] = None  # the template does not render at all
+    preview: Optional[Text] = None  # its first message(s) rendered with the span's variables
 
 
 def rank_prompts(prompts: list, span: dict) -> list[Match]:
@@ -310,6 +311,7 @@ class OpenInPlaygroundScreen(ModalScreen[Optional[Opened]]):
         matches: list = field(default_factory=list)
         models: list = field(default_factory=list)
         base_model: Optional[str] = None  # the scratch playground's base model, if any
+        new_preview: Optional[Text] = None  # the preview of "a new prompt from this span"
         error: str = ""
 
     @dataclass
@@ -329,6 +331,7 @@ class OpenInPlaygroundScreen(ModalScreen[Optional[Opened]]):
         self.matches: list[Match] = []
         self.models: list[str] = []
         self.base_model: Optional[str] = None
+        self.new_preview: Optional[Text] = None
         self._model_picked = False  # the user chose a model: a new prompt no longer changes it
         self._setting = False
         self._busy = False
@@ -376,7 +379,11 @@ class OpenInPlaygroundScreen(ModalScreen[Optional[Opened]]):
             return
         finally:
             store.release_thread()
-        self.post_message(self.Read(span, rank_prompts(prompts, span), models, base_model))
+        matches = rank_prompts(prompts, span)
+        for m in matches:  # rendered here, off the event loop (an input can be large)
+            m.preview = first_message_preview(m.prompt, m.prompt.messages, span)
+        new_preview = first_message_preview(None, new_prompt_messages(span), span)
+        self.post_message(self.Read(span, matches, models, base_model, new_preview))
 
     def on_open_in_playground_screen_read(self, event: Read) -> None:
         if event.error:
@@ -384,6 +391,7 @@ class OpenInPlaygroundScreen(ModalScreen[Optional[Opened]]):
                                                            style="bold red"))
             return
         self.span, self.matches, self.models, self.base_model = event.span, event.matches, event.models, event.base_model
+        self.new_preview = event.new_preview
         span = event.span
         head = Text()
         name = (span.get("span_attributes") or {}).get("name") or "span"
@@ -446,9 +454,7 @@ class OpenInPlaygroundScreen(ModalScreen[Optional[Opened]]):
                 self._setting = True
                 ml.highlighted = self.models.index(name)
                 self._setting = False
-        messages = m.prompt.messages if m else new_prompt_messages(self.span)
-        self.query_one("#op-preview", Static).update(first_message_preview(m.prompt if m else None, messages,
-                                                                           self.span))
+        self.query_one("#op-preview", Static).update((m.preview if m else self.new_preview) or Text(""))
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
