@@ -395,6 +395,9 @@ class LLMClient:
         if response_format is not None:
             recorded["response_format"] = response_format
         key = os.environ.get(spec.key_env) if spec.key_env else None
+        # A local OpenAI-compatible server (Ollama, vLLM, llama.cpp) takes no key, but litellm's
+        # openai provider refuses to call without one: send a placeholder, never a real key.
+        call_key = key if key else ("no-key" if spec.api_base and not spec.key_env else None)
         secrets = [key] if key else []
         start = time.time()
         result = CallResult(model=spec.name, messages=messages, output=None, error=None, prompt_tokens=None,
@@ -417,7 +420,7 @@ class LLMClient:
                         result.start = time.time()  # the first attempt starts once it has a slot
                     async with asyncio.timeout(self.timeout):
                         text, p, c, t, cost = await self._attempt(litellm, spec, messages, merged,
-                                                                  response_format, on_delta, key)
+                                                                  response_format, on_delta, call_key)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a provider/model failure: retry or report

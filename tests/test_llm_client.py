@@ -328,3 +328,16 @@ def test_server_behaviours_and_shapes():
         assert [r["messages"][-1]["content"] for r in server.requests][:2] == ["x y z", "x y z"]
     with pytest.raises(OSError):
         _post(server.base_url, msg, timeout=2)  # stopped: nothing listens any more
+
+
+def test_a_local_server_without_a_key_is_called_with_a_placeholder(llm_server):
+    """Ollama, vLLM, llama.cpp: an api base and no key env. litellm's openai provider refuses to
+    call without a key, so the client sends a placeholder (never a real key from the env)."""
+    import asyncio
+
+    from engine.llm import LLMClient, ModelSpec
+
+    spec = ModelSpec(name="local", model="openai/llama3", api_base=llm_server.base_url)
+    result = asyncio.run(LLMClient(max_retries=0, timeout=10).complete(spec, [{"role": "user", "content": "hi"}]))
+    assert result.error is None and result.output == "echo: hi"
+    assert llm_server.requests[-1]["_headers"]["authorization"] == "Bearer no-key"
