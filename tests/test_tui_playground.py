@@ -4,21 +4,20 @@ re-run of the failed cells only, repeats that agree), the display modes, the wor
 the base, a cell's trace, save as experiments, the set-up keys, and 80x24.
 
 The store is real (a database in tmp_path) and so is the engine (PlaygroundSession, GridRun,
-the trace writer); the model client is a small fake with LLMClient's ``complete`` signature
-(answers decided by the test, optionally slow or failing, every call counted)."""
+the trace writer). Most tests use a small fake client with LLMClient's ``complete`` signature
+(answers decided by the test, held by a gate or failing, every call counted); the last ones go
+through the real LLMClient: the offline model (no litellm), and tests/llm_server.py's
+OpenAI-compatible server on 127.0.0.1 (500s after retries, a 429 retried)."""
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
-import types
-import uuid
-from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import pytest
 
+from engine.llm import CallResult
 from engine.runs import CANCELLED, DONE, ERROR, Cell
 from store import Store
 from store.datasets import upsert_records
@@ -31,6 +30,8 @@ from tui.screens.playground_setup import ScorersScreen, VariantScreen, parse_par
 from tui.widgets.grid_cells import filter_rows
 from tui.widgets.word_diff import changed_spans
 from tui_fixtures import (  # noqa: F401  (fixtures)
+    demo_db,
+    demo_db_template,
     make_app,
     notifications,
     paste,
@@ -45,79 +46,7 @@ from tui_fixtures import (  # noqa: F401  (fixtures)
 SIZE = (120, 40)
 
 
-# --- until engine/llm.py and engine/scorers.py are merged: minimal stand-ins ----------------------
-
-@pytest.fixture(autouse=True)
-def engine_stubs(monkeypatch):
-    try:
-        import engine.llm  # noqa: F401
-    except ImportError:
-        mod = types.ModuleType("engine.llm")
-
-        @dataclass
-        class ModelSpec:
-            name: str
-            model: str
-            api_base: Optional[str] = None
-            key_env: Optional[str] = None
-            input_price: Optional[float] = None
-            output_price: Optional[float] = None
-            params: dict = field(default_factory=dict)
-
-        def llm_span(call, *, root_span_id, parent_span_id):
-            sid = uuid.uuid4().hex
-            return {"id": sid, "span_id": sid, "root_span_id": root_span_id, "span_parents": [parent_span_id],
-                    "input": call.messages, "output": call.output, "error": call.error,
-                    "metrics": {"start": call.start, "end": call.end},
-                    "span_attributes": {"name": "llm", "type": "llm"}}
-
-        mod.ModelSpec, mod.llm_span = ModelSpec, llm_span
-        monkeypatch.setitem(sys.modules, "engine.llm", mod)
-    try:
-        import engine.scorers  # noqa: F401
-    except ImportError:
-        import difflib
-
-        mod = types.ModuleType("engine.scorers")
-
-        @dataclass
-        class ScoreResult:
-            name: str
-            score: Optional[float]
-            metadata: dict = field(default_factory=dict)
-            error: Optional[str] = None
-
-        class _Scorer:
-            def __init__(self, name):
-                self.name = name
-
-            async def score(self, *, input, output, expected=None, metadata=None):
-                if self.name == "ExactMatch":
-                    return [ScoreResult("ExactMatch", float((output or "") == (expected or "")))]
-                return [ScoreResult(self.name, difflib.SequenceMatcher(None, output or "", expected or "").ratio())]
-
-        mod.BUILTIN = ("ExactMatch", "Levenshtein", "NumericDiff", "Factuality")
-        mod.ScoreResult = ScoreResult
-        mod.JudgeModel = lambda **k: k
-        mod.resolve_scorer = lambda name, judge=None: _Scorer(name)
-        monkeypatch.setitem(sys.modules, "engine.scorers", mod)
-
-
 # --- a fake model client ---------------------------------------------------------------------------
-
-@dataclass
-class FakeCall:
-    output: Optional[str]
-    error: Optional[str] = None
-    messages: Any = None
-    latency: float = 0.0
-    prompt_tokens: int = 3
-    completion_tokens: int = 4
-    tokens: int = 7
-    cost: float = 0.0001
-    start: float = 0.0
-    end: float = 0.0
-
 
 class FakeClient:
     """``complete`` as LLMClient's: ``answer(model name, user text, call number)`` decides the
@@ -145,8 +74,9 @@ class FakeClient:
             for i in range(self.deltas):
                 on_delta(out[: (i + 1) * len(out) // max(1, self.deltas)])
                 await asyncio.sleep(0)
-        t1 = time.time()
-        return FakeCall(out, err, messages, t1 - t0, start=t0, end=t1)
+        return CallResult(model=spec.name, messages=messages, output=out, error=err, prompt_tokens=3,
+                          completion_tokens=4, tokens=7, cost=0.0001, start=t0, end=time.time(), attempts=1,
+                          params=dict(params or {}), litellm_model=spec.model)
 
 
 # --- data -----------------------------------------------------------------------------------------
@@ -310,7 +240,7 @@ async def test_results_stream_into_cells_with_coalesced_repaints(db, tui_env):
         screen = await open_grid(pilot, client)
         repaints = []
         orig = screen.table.repaint_rows
-        screen.table.repaint_rows = lambda: (repaints.append(1), orig())[1]
+        screen.table.repaint_rows = lambda ids=None: (repaints.append(1), orig(ids))[1]
         calls = []
         orig_cell = screen._on_cell
         screen._on_cell = lambda cell: (calls.append(1), orig_cell(cell))[1]
@@ -463,7 +393,7 @@ async def test_diff_marks_cells_and_highlights_the_changed_word(db, tui_env):
         screen._refresh_all()
         await pilot.press("j")  # r1
         await wait_for(pilot, lambda: screen.table.cursor_id() == "r1", "row r1")
-        await wait_for(pilot, lambda: screen.detail_texts.get("B") is not None, "the detail")
+        await wait_for(pilot, lambda: screen._detail_row == "r1", "the detail of r1")
         assert changed_spans(screen.detail_texts["B"]) == ["30"]
         assert changed_spans(screen.detail_texts["A"]) == []  # the base is plain
         text = screen_text(app)
@@ -615,3 +545,87 @@ async def test_80x24_shows_status_glyphs_and_scores(db, tui_env):
         assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
         assert "✓ 50%" in text and "✗" in text and "≠ 20%▼30" in text
         assert "Run all" in lines[-1] and "Help" in lines[-1]
+
+
+# --- through the real model client: the offline model, a local OpenAI-compatible server ------------------
+
+def support_rows(n: int = 6) -> list[dict]:
+    """Questions of the demo corpus (the project's logs, what the offline model answers from):
+    each record's input is ``{"question": the customer's message}``, its expected the answer."""
+    from tui_fixtures import sample_roots
+
+    out = []
+    for r in sample_roots():
+        inp, outp = r.get("input"), r.get("output")
+        if isinstance(inp, dict) and isinstance(inp.get("message"), str) and isinstance(outp, dict):
+            out.append({"id": f"s{len(out)}", "input": {"question": inp["message"]},
+                        "expected": outp.get("answer")})
+        if len(out) == n:
+            break
+    assert len(out) == n
+    return out
+
+
+async def test_offline_model_run_needs_no_litellm(demo_db, tui_env, monkeypatch):
+    import engine.llm as llm
+    from engine.offline import OfflineModel
+
+    def no_litellm():
+        raise AssertionError("the offline model imported litellm")
+
+    monkeypatch.setattr(llm, "_litellm", no_litellm)
+    warmed = []
+    monkeypatch.setattr(llm.LLMClient, "warm_up", lambda self: warmed.append(1))
+    rows = support_rows()
+    seed(demo_db, variants=TWO, rows=rows)
+    app = make_app(demo_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_grid(pilot)  # no client given: the screen's own LLMClient with OfflineModel
+        await run_and_wait(pilot, screen)
+        assert screen.state == "done" and warmed == [] and not screen._litellm_ready
+        assert isinstance(screen.client, llm.LLMClient) and isinstance(screen.client.offline, OfflineModel)
+        assert all(c.status == DONE and c.output for c in screen.session.cells.values())
+        offline = OfflineModel(Store(demo_db), "default")
+        for r in rows[:3]:
+            want = offline.answer([{"role": "user", "content": r["input"]["question"]}])
+            assert screen.session.cell("A", r["id"]).output == want
+        assert all("Levenshtein" in c.scores for c in screen.session.cells.values())
+        assert "✓" in screen_text(app)
+
+
+async def test_server_errors_after_retries_and_a_429_retried(db, tui_env, monkeypatch):
+    from llm_server import FakeLLMServer
+
+    from engine.llm import LLMClient
+
+    monkeypatch.setenv("PG_TEST_KEY", "sk-test-not-real")
+    with FakeLLMServer() as server:
+        server.fail_when(lambda body: "500" if body.get("model") == "bad-model" else None)
+        server.script("429")  # the first request is rate limited, then answered
+        store = Store(db)
+        add_model(store, "good", "openai/good-model", api_base=server.base_url, key_env="PG_TEST_KEY")
+        add_model(store, "bad", "openai/bad-model", api_base=server.base_url, key_env="PG_TEST_KEY")
+        store.close()
+        seed(db, variants=[{"id": "A", "prompt": "bot@1", "model": "good"},
+                           {"id": "B", "prompt": "bot@1", "model": "bad"}])
+        client = LLMClient(concurrency=20, max_retries=1, backoff=0.01)
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_grid(pilot, client)
+            states = []
+            orig = screen._update_title
+            monkeypatch.setattr(screen, "_update_title", lambda: (states.append(screen.state), orig())[1])
+            await pilot.press("r")
+            await wait_for(pilot, lambda: screen.state == "done", "the run to end", timeout=60)
+            assert "model client" in states and screen._litellm_ready  # litellm loaded first, in a thread
+            assert all(c.status == DONE and c.output == f"echo: question {c.record[1:]}"
+                       for c in cells_of(screen, "A"))
+            assert all(c.status == ERROR and "500" in c.error for c in cells_of(screen, "B"))
+            assert sum(1 for r in server.requests if r.get("model") == "bad-model") == 12  # each tried twice
+            assert "6 errors" in screen_text(app)
+            # F runs only B's 6 cells again
+            server.fail_when(None)
+            before = len(server.requests)
+            await run_and_wait(pilot, screen, "F")
+            assert len(server.requests) - before == 6
+            assert all(c.status == DONE for c in screen.session.cells.values())

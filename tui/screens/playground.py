@@ -26,9 +26,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Header, Static
 
+from engine.runs import RUNNING
 from store.audit import default_author
 from tui.format import ago
 from tui.messages import WorkFailed
@@ -62,7 +64,11 @@ CONCURRENCY = 20  # model calls in flight at once
 REPAINT_S = 0.1  # the grid repaints at most this often while results stream in
 FILTER_S = 1.0  # a display mode other than All is recomputed at most this often during a run
 DEFAULT_SCORERS = ["Levenshtein", "ExactMatch"]  # when the rows have expected values
-DETAIL_SIZES = (30, 40, 55, 70)  # the detail pane's height, % of the screen (+ and - step)
+DETAIL_SIZES = (30, 40, 55, 70)
+# A run of at most this many cells streams its answers into the cells (a row, a few rows); a
+# bigger one shows each answer whole when it is done: streaming costs litellm several times the
+# CPU of a plain call (bench/RESULTS.md, issue 12), which a 400-cell run pays on the UI's loop.
+STREAM_UP_TO = 40  # the detail pane's height, % of the screen (+ and - step)
 
 
 # --- the playgrounds list ----------------------------------------------------------------------
@@ -312,9 +318,23 @@ class GridTable(PagedTable):
         Binding("k", "cursor_up", "Up", show=False, id="playground.up"),
     ]
 
-    def repaint_rows(self) -> None:
-        self._lines.clear()
-        self.refresh()
+    def repaint_rows(self, ids: Optional[set] = None) -> None:
+        """Draw again every row (``ids`` None), or only these rows where they are on screen."""
+        if ids is None:
+            self._lines.clear()
+            self.refresh()
+            return
+        for key in [k for k in self._lines.keys() if k[0] in ids]:
+            self._lines.discard(key)
+        top, height = int(self.scroll_y), self._body_height()
+        width = self.scrollable_content_region.width
+        for y, row in enumerate(self.rows[top:top + height], 1):
+            if row.id in ids:
+                self.refresh(Region(0, y, width, 1))
+
+    def visible_rows(self) -> list:
+        top = int(self.scroll_y)
+        return self.rows[top:top + self._body_height()]
 
     def show_at(self, source: ListSource, index: int, keep_key: str) -> None:
         """``source`` read from a few rows above ``index`` (a row deep in the list gets the cursor)."""
@@ -322,6 +342,16 @@ class GridTable(PagedTable):
         self._recount = True
         self._load(source, max(0, index - 10) - 1 if index > 10 else None, False,
                    "replace_at" if index > 10 else "replace", keep_key)
+
+
+def _set(box: Static, text: Text) -> None:
+    """Update a one-or-more-line Static; a new layout only when its number of lines changes
+    (a layout pass re-renders the whole screen: not 10 times a second during a run)."""
+    lines = text.plain.count("\n")
+    if getattr(box, "_bt_text", None) == text.plain and getattr(box, "_bt_lines", None) == lines:
+        return
+    box.update(text, layout=getattr(box, "_bt_lines", None) != lines)
+    box._bt_text, box._bt_lines = text.plain, lines
 
 
 @dataclass
@@ -407,6 +437,7 @@ class PlaygroundScreen(BtScreen):
         self._project = project
         self.session: Any = None  # engine.playground.PlaygroundSession once read
         self.client = client  # engine.llm.LLMClient, made at the first run (tests may pass a fake)
+        self.stream: Optional[bool] = None  # stream answers: None = when the run is small (STREAM_UP_TO)
         self.view = GridView()
         self.mode = "all"
         self.find_text = ""
@@ -423,6 +454,8 @@ class PlaygroundScreen(BtScreen):
         self._last_filter = 0.0
         self._litellm_ready = False
         self._detail_size = 1
+        self._detail_pending = False
+        self._detail_row: Optional[str] = None  # the row the detail shows
         self.detail_texts: dict = {}  # variant id -> the output Text the detail shows (word diff)
         self.shown_ids: list[str] = []
 
@@ -512,7 +545,10 @@ class PlaygroundScreen(BtScreen):
         self._show_detail()
 
     def on_paged_table_row_highlighted(self, event: PagedTable.RowHighlighted) -> None:
-        self._show_detail()
+        # The cursor's move is painted first; the detail (word diffs, a layout) just after it.
+        if not self._detail_pending:
+            self._detail_pending = True
+            self.call_after_refresh(self._show_detail)
 
     def on_paged_table_row_selected(self, event: PagedTable.RowSelected) -> None:
         event.stop()
@@ -568,16 +604,17 @@ class PlaygroundScreen(BtScreen):
         elif s is not None and not self.shown_ids and self.mode != "all":
             line.append(f"\nno row in mode {MODE_LABELS[self.mode]} ({MODE_HELP[self.mode]}) · m changes it",
                         style="yellow")
-        self.query_one("#pg-title", Static).update(line)
+        _set(self.query_one("#pg-title", Static), line)
 
     def _update_summary(self) -> None:
         box = self.query_one("#pg-summary", Static)
         if self.session is None:
             box.update("")
             return
-        box.update(summary_text(self.session, self.view))
+        _set(box, summary_text(self.session, self.view))
 
     def _show_detail(self) -> None:
+        self._detail_pending = False
         pane = self.query_one("#pg-detail")
         if not pane.display or self.session is None:
             return
@@ -585,7 +622,7 @@ class PlaygroundScreen(BtScreen):
         width = max(40, pane.size.width or self.app.size.width) - 2
         renderable, self.detail_texts = detail(self.session, self.view, row, width)
         self.query_one("#pg-detail-text", Static).update(renderable)
-        if getattr(self, "_detail_row", None) != (row.id if row is not None else None):
+        if self._detail_row != (row.id if row is not None else None):
             self._detail_row = row.id if row is not None else None
             pane.scroll_home(animate=False)
 
@@ -599,26 +636,29 @@ class PlaygroundScreen(BtScreen):
         self._dirty_rows.add(cell.record)
 
     def _tick(self) -> None:
-        """Every REPAINT_S while a run goes: repaint what changed (the rows on show, the
-        progress, the summary, the current row's detail)."""
-        if not self.is_attached:
+        """Every REPAINT_S while a run goes: repaint what changed (the rows on show whose cells
+        changed or still run, the progress, the summary, the current row's detail)."""
+        if not self.is_attached or self.session is None:
             return
         self.view.frame += 1
-        if self.session is None:
-            return
         dirty, rows = self._dirty, self._dirty_rows
         self._dirty, self._dirty_rows = False, set()
         self._update_title()  # the time, the progress
-        if not dirty:
-            self.table.repaint_rows()  # the spinners
-            return
-        if self.mode != "all" and time.monotonic() - self._last_filter >= FILTER_S:
+        running = {r.id for r in self.table.visible_rows() if self._runs(r.id)}
+        if dirty and self.mode != "all" and time.monotonic() - self._last_filter >= FILTER_S:
             self._reapply_mode()
-        self.table.repaint_rows()
-        self._update_summary()
+        if rows or running:
+            self.table.repaint_rows(rows | running)
+        if dirty:
+            self._update_summary()
         current = self.table.cursor_id()
-        if current in rows:
+        if current in rows or current in running:
             self._show_detail()
+
+    def _runs(self, record: str) -> bool:
+        """A cell of this row is running (its spinner turns)."""
+        s = self.session
+        return any(c.status == RUNNING for v in s.variants for c in s.cells_of(v.id, record))
 
     def _reapply_mode(self) -> None:
         ids = [r.id for r in filter_rows(self.session, self.mode, self.find_text)]
@@ -660,18 +700,23 @@ class PlaygroundScreen(BtScreen):
             variants = [v for v in session.variants if keys is None or any(k[0] == v.id for k in keys)]
             needs_litellm = any(not v.model.offline for v in variants) or any(
                 n in LLM_JUDGES for n in (self.scorer_names or []))
+            client = await self._get_client()
             if needs_litellm and not self._litellm_ready:
                 self.state = "model client"
                 self._update_title()
-                await self._load_litellm()
-            client = await self._get_client()
+                await self._load_litellm(client)
             scorers = await self._get_scorers()
             if self.state == "cancelling":  # x while the client was loading
                 self.state = "cancelled"
                 return
             self.state = "running"
             self.run_start = time.monotonic()
-            await session.run_cells(client=client, scorers=scorers, only=only, on_cell=self._on_cell)
+            reps = {v.id: max(1, v.repeat) for v in session.variants}
+            n = (sum(reps.get(k[0], 1) for k in keys) if keys is not None
+                 else len(session.rows) * sum(reps.values()))
+            stream = self.stream if self.stream is not None else n <= STREAM_UP_TO
+            await session.run_cells(client=client, scorers=scorers, only=only, on_cell=self._on_cell,
+                                    stream=stream)
             self.state = "cancelled" if self.state == "cancelling" else "done"
         except asyncio.CancelledError:
             self.state = "cancelled"
@@ -700,13 +745,12 @@ class PlaygroundScreen(BtScreen):
             failed = f", {err:,} failed (F re-runs them)" if err else ""
             self.notify(f"run done: {tot:,} cells{failed}")
 
-    async def _load_litellm(self) -> None:
-        """The first litellm import costs seconds: in a thread, never on the event loop."""
-        import engine.llm as llm
-
-        preload = getattr(llm, "preload", None)
-        if preload is not None:
-            await asyncio.to_thread(preload)
+    async def _load_litellm(self, client) -> None:
+        """The first litellm import costs seconds: in a thread, never on the event loop (the
+        offline model needs none)."""
+        warm_up = getattr(client, "warm_up", None)
+        if warm_up is not None:
+            await warm_up()
         else:
             os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
             await asyncio.to_thread(importlib.import_module, "litellm")
