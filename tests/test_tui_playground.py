@@ -248,7 +248,7 @@ async def test_results_stream_into_cells_with_coalesced_repaints(db, tui_env):
         await wait_for(pilot, lambda: len(client.calls) == 12, "every call in flight")
         await wait_for(pilot, lambda: "⠋" in screen_text(app) or any(ch in screen_text(app) for ch in "⠙⠹⠸⠼⠴⠦⠧⠇⠏"),
                        "running cells' spinners")
-        assert "running…" in screen_text(app)
+        await wait_for(pilot, lambda: "running…" in screen_text(app), "the header saying so")
         gate.set()
         await wait_for(pilot, lambda: screen.state == "done", "the run to end")
         assert len(calls) > 12 * 50  # every streamed piece reached the screen...

@@ -32,17 +32,19 @@ from textual.widgets import Header, Static
 
 from engine.runs import RUNNING
 from store.audit import default_author
-from tui.format import ago
 from tui.messages import WorkFailed
 from tui.registry import BtScreen, Command, register_screen
-from tui.screens.dialogs import MenuScreen, PromptScreen
+from tui.screens.dialogs import PromptScreen
 from tui.screens.playground_setup import (
     LLM_JUDGES,
-    NO_PROMPT,
     Choices,
+    ChoicesRead,
+    PlaygroundsScreen,
     ScorerChoice,
-    ScorersScreen,
-    VariantScreen,
+    ask_remove_variant,
+    ask_scorers,
+    ask_variant,
+    ask_version,
     judge_model,
     read_choices,
 )
@@ -58,7 +60,7 @@ from tui.widgets.grid_cells import (
     summary_text,
 )
 from tui.widgets.keybar import KeyBar
-from tui.widgets.paged_table import Column, ListSource, PagedTable
+from tui.widgets.paged_table import ListSource, PagedTable
 
 CONCURRENCY = 20  # model calls in flight at once
 REPAINT_S = 0.1  # the grid repaints at most this often while results stream in
@@ -69,242 +71,6 @@ DETAIL_SIZES = (30, 40, 55, 70)
 # bigger one shows each answer whole when it is done: streaming costs litellm several times the
 # CPU of a plain call (bench/RESULTS.md, issue 12), which a 400-cell run pays on the UI's loop.
 STREAM_UP_TO = 40  # the detail pane's height, % of the screen (+ and - step)
-
-
-# --- the playgrounds list ----------------------------------------------------------------------
-
-def _dataset_ref(p) -> str:
-    if not p.dataset:
-        return "(no dataset)"
-    return f"{p.dataset}@{p.dataset_version if p.dataset_version is not None else 'latest'}"
-
-
-def _variants_summary(p) -> str:
-    return ", ".join(f"{v.get('id')} {v.get('prompt')}·{v.get('model') or 'prompt model'}"
-                     + (f"×{v['repeat']}" if (v.get("repeat") or 1) > 1 else "") for v in p.variants)
-
-
-def playground_columns() -> list[Column]:
-    return [
-        Column("name", "name", lambda p, w: Text(p.name, style="bold"), 24, narrow=((100, 16),)),
-        Column("dataset", "dataset@version", lambda p, w: Text(_dataset_ref(p)), 22, narrow=((100, 16),)),
-        Column("variants", "variants", lambda p, w: Text(f"{len(p.variants)}: {_variants_summary(p)}")),
-        Column("updated", "updated", lambda p, w: Text(ago(p.updated), style="dim"), 10),
-    ]
-
-
-def empty_playgrounds(project: str) -> Text:
-    t = Text()
-    t.append(f"No playgrounds in project {project!r} yet.\n\n", style="bold")
-    t.append("A playground runs prompt versions x models over a dataset, side by side.\n")
-    t.append("  n here: a name, a dataset, then the first variant (a prompt version and a model)\n", style="dim")
-    t.append("  it needs a dataset (D, then n; or bt-tui import dataset FILE --name NAME)\n", style="dim")
-    t.append("  and a prompt (bt-tui prompt save SLUG --message 'user:{{input}}', or the Prompts screen)\n",
-             style="dim")
-    return t
-
-
-class PlaygroundsTable(PagedTable):
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="playgrounds.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="playgrounds.up"),
-    ]
-
-
-@dataclass
-class ChoicesRead(Message):
-    """The datasets, prompts and models, read for a set-up dialog (``purpose`` says which)."""
-
-    purpose: str
-    choices: Optional[Choices]
-    error: str = ""
-    extra: Any = None
-
-
-@dataclass
-class PlaygroundCreated(Message):
-    name: str
-
-
-class PlaygroundsScreen(BtScreen):
-    """The project's playgrounds, most recently changed first; enter opens one, n makes one."""
-
-    BINDINGS = [
-        Binding("enter", "open", "Open", id="playgrounds.open"),
-        Binding("n", "new", "New playground", id="playgrounds.new"),
-        Binding("r", "refresh", "Refresh", id="playgrounds.refresh"),
-        Binding("g,home", "top", "First row", show=False, id="playgrounds.top"),
-        Binding("G,end", "bottom", "Last row", show=False, id="playgrounds.bottom"),
-        Binding("escape", "back", "Back to Logs", show=False, id="playgrounds.back"),
-    ]
-    HELP = ("Playgrounds: prompt versions x models run over a dataset, side by side (the first variant is the"
-            " base). enter opens one; n makes one (a name, a dataset, the first variant).")
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("", id="status")
-        yield Static("", id="empty")
-        yield PlaygroundsTable(playground_columns(), id="table")
-        yield KeyBar()
-
-    def on_mount(self) -> None:
-        self.table.focus()
-        self.reload()
-
-    @property
-    def table(self) -> PlaygroundsTable:
-        return self.query_one(PlaygroundsTable)
-
-    def reload(self, keep: Optional[str] = None) -> None:
-        from store.experiments import list_playgrounds
-
-        store, project = self.store, self.app.project
-        self.table.set_source(ListSource(lambda: list_playgrounds(store, project), lambda p: p.name,
-                                         store.release_thread), keep)
-
-    def on_paged_table_page_loaded(self, event: PagedTable.PageLoaded) -> None:
-        if event.mode not in ("replace", "last"):
-            return
-        empty = not event.page.rows
-        box = self.query_one("#empty", Static)
-        if empty:
-            box.update(empty_playgrounds(self.app.project))
-        box.display = empty
-        self.table.display = not empty
-        self._update_status()
-
-    def on_paged_table_counted(self, event: PagedTable.Counted) -> None:
-        self._update_status()
-
-    def on_paged_table_page_failed(self, event: PagedTable.PageFailed) -> None:
-        self.notify(f"could not read the playgrounds: {event.error}", severity="error")
-
-    def _update_status(self) -> None:
-        n = self.table.total
-        what = "counting…" if n is None else f"{n:,} playground{'s' if n != 1 else ''}"
-        self.query_one("#status", Static).update(
-            Text(f"Playgrounds of project {self.app.project!r} · {what} · most recently changed first", style="dim"))
-
-    def on_paged_table_row_selected(self, event: PagedTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
-
-    def action_open(self) -> None:
-        row = self.table.current_row()
-        if row is not None:
-            self.app.push_screen(PlaygroundScreen(row.name))
-
-    def open_playground(self, name: str) -> None:
-        while self.app.screen is not self:
-            self.app.pop_screen()
-        self.app.push_screen(PlaygroundScreen(name))
-
-    def action_top(self) -> None:
-        self.table.action_first()
-
-    def action_bottom(self) -> None:
-        self.table.action_last()
-
-    def action_refresh(self) -> None:
-        self.reload(self.table.cursor_id())
-
-    def on_screen_resume(self) -> None:
-        if getattr(self, "_resumed", False):
-            self.reload(self.table.cursor_id())
-        self._resumed = True
-
-    def action_back(self) -> None:
-        self.app.switch_to("logs")
-
-    # -- a new playground: name, dataset, first variant
-    def action_new(self) -> None:
-        self._read_choices()
-
-    @work(thread=True, exclusive=True, group="choices")
-    def _read_choices(self) -> None:
-        from store.experiments import list_playgrounds
-
-        try:
-            choices = read_choices(self.store, self.app.project)
-            taken = {p.name for p in list_playgrounds(self.store, self.app.project)}
-        except Exception as exc:
-            self.post_message(ChoicesRead("new", None, f"could not read the datasets and prompts: {exc}"))
-            return
-        finally:
-            self.store.release_thread()
-        self.post_message(ChoicesRead("new", choices, extra=taken))
-
-    def on_choices_read(self, event: ChoicesRead) -> None:
-        if event.choices is None:
-            self.notify(event.error, severity="error")
-            return
-        choices, taken = event.choices, event.extra or set()
-        if not choices.datasets:
-            self.notify("No dataset in this project yet: a playground runs over one. Make one on the Datasets "
-                        "screen (D, then n) or with  bt-tui import dataset FILE --name NAME", severity="warning",
-                        timeout=10)
-            return
-        if not choices.prompts:
-            self.notify(NO_PROMPT, severity="warning", timeout=10)
-            return
-
-        def name_error(text: str) -> Optional[str]:
-            text = text.strip()
-            if not text:
-                return "a playground needs a name"
-            if text in taken:
-                return f"there is already a playground named {text!r}"
-            if any(ord(ch) < 32 for ch in text) or len(text) > 200:
-                return "a name is one line of at most 200 characters"
-            return None
-
-        def named(name: Optional[str]) -> None:
-            if not name or not name.strip():
-                return
-            name = name.strip()
-            items = [(d.name, f"{d.name}  ({d.records:,} records, version {d.version or 0})")
-                     for d in choices.datasets]
-            self.app.push_screen(MenuScreen(f"Playground {name!r}: over which dataset?", items),
-                                 partial(picked_dataset, name))
-
-        def picked_dataset(name: str, dataset: Optional[str]) -> None:
-            if not dataset:
-                return
-            self.app.push_screen(VariantScreen(f"Playground {name!r} over {dataset!r}: the first variant (the base)",
-                                               "A", choices.prompts, choices.models),
-                                 partial(picked_variant, name, dataset))
-
-        def picked_variant(name: str, dataset: str, variant: Optional[dict]) -> None:
-            if variant:
-                self._create(name, dataset, variant)
-
-        self.app.push_screen(PromptScreen("New playground named:", placeholder="e.g. refund answers v2 vs v3",
-                                          validate=name_error), named)
-
-    @work(thread=True, group="write")
-    def _create(self, name: str, dataset: str, variant: dict) -> None:
-        from store.experiments import save_playground
-
-        try:
-            save_playground(self.store, self.app.project, name, dataset=dataset, dataset_version=None,
-                            variants=[variant], author=default_author())
-        except Exception as exc:
-            self.post_message(WorkFailed(f"could not create the playground: {exc}"))
-            return
-        finally:
-            self.store.release_thread()
-        self.post_message(PlaygroundCreated(name))
-
-    def on_playground_created(self, event: PlaygroundCreated) -> None:
-        self.notify(f"playground {event.name!r} created: a adds a variant, r runs it")
-        self.reload(event.name)
-        self.app.push_screen(PlaygroundScreen(event.name))
-
-    def palette_commands(self) -> list[Command]:
-        cmds = [Command("New playground", self.action_new, "a name, a dataset, the first variant")]
-        cmds += [Command(f"Open playground: {row.name}", partial(self.open_playground, row.name),
-                         _dataset_ref(row)) for row in self.table.rows[:50]]
-        return cmds
 
 
 # --- one playground's grid ---------------------------------------------------------------------
@@ -953,47 +719,17 @@ class PlaygroundScreen(BtScreen):
         if event.choices is None:
             self.notify(event.error, severity="error")
             return
-        choices = event.choices
         if event.purpose == "judges":
-            self._ask_scorers(choices)
+            self._ask_scorers(event.choices)
             return
-        if not choices.prompts:
-            self.notify(NO_PROMPT, severity="warning", timeout=10)
-            return
-        from engine.playground import next_variant_id
 
-        specs = self._variant_specs()
-        if event.purpose == "add":
-            vid = next_variant_id(v["id"] for v in specs)
-            current = self._spec(self.view.current) or (specs[0] if specs else None)
-            start = dict(current or {}, id=vid)
-            start["prompt"] = choices.prompts[0].ref if current is None else current.get("prompt")
-            title = f"New variant {vid} of {self.pg_name!r}"
-        else:
-            vid = self.view.current
-            start = self._spec(vid)
-            if start is None:
-                return
-            title = f"Variant {vid} of {self.pg_name!r} (its answers go when it changes)"
+        def save(message: str, specs: list, current: str) -> None:
+            if not self._refuse_while_running():
+                self.view.current = current
+                self._save_setup(message, variants=specs)
 
-        def picked(variant: Optional[dict]) -> None:
-            if not variant or self._refuse_while_running():
-                return
-            specs = self._variant_specs()
-            if event.purpose == "add":
-                specs.append(variant)
-                self.view.current = variant["id"]
-                msg = f"variant {variant['id']} added: {variant['prompt']} · {variant['model']} (V runs it)"
-            else:
-                old = self._spec(variant["id"])
-                if old is not None and {k: old.get(k) for k in variant} == variant:
-                    self.notify("variant unchanged")
-                    return
-                specs = [variant if v["id"] == variant["id"] else v for v in specs]
-                msg = f"variant {variant['id']} changed: {variant['prompt']} · {variant['model']} (V runs it)"
-            self._save_setup(msg, variants=specs)
-
-        self.app.push_screen(VariantScreen(title, vid, choices.prompts, choices.models, start), picked)
+        ask_variant(self, event.choices, add=event.purpose == "add", specs=self._variant_specs(),
+                    current=self.view.current, playground=self.pg_name, save=save)
 
     def _spec(self, vid: Optional[str]) -> Optional[dict]:
         return next((dict(v) for v in self.session.info.variants if v["id"] == vid), None)
@@ -1001,23 +737,12 @@ class PlaygroundScreen(BtScreen):
     def action_remove_variant(self) -> None:
         if self._refuse_while_running() or self.view.current is None:
             return
-        specs = self._variant_specs()
-        vid = self.view.current
-        if len(specs) <= 1:
-            self.notify("the only variant stays (a adds another)", severity="warning")
-            return
-        is_base = specs[0]["id"] == vid
-        note = f" {specs[1]['id']} becomes the base" if is_base else ""
+        def save(message: str, specs: list, current: Optional[str]) -> None:
+            if not self._refuse_while_running():
+                self.view.current = current
+                self._save_setup(message, variants=specs)
 
-        def go(key: Optional[str]) -> None:
-            if key != "yes" or self._refuse_while_running():
-                return
-            rest = [v for v in self._variant_specs() if v["id"] != vid]
-            self.view.current = rest[0]["id"] if is_base else None
-            self._save_setup(f"variant {vid} removed" + (f";{note}" if note else ""), variants=rest)
-
-        self.app.push_screen(MenuScreen(f"Remove variant {vid} and its answers?{note}",
-                                        [("yes", f"Remove {vid}"), ("no", "Keep it")]), go)
+        ask_remove_variant(self, self._variant_specs(), self.view.current, save)
 
     def action_make_base(self) -> None:
         if self._refuse_while_running() or self.view.current is None:
@@ -1049,41 +774,19 @@ class PlaygroundScreen(BtScreen):
         self.post_message(VersionsRead(versions, versions[-1].version if versions else None))
 
     def on_versions_read(self, event: VersionsRead) -> None:
-        pinned = self.session.info.dataset_version
-        items = [("latest", f"latest (version {event.latest}), following new versions"
-                  + ("  ← now" if pinned is None else ""))]
-        for v in reversed(event.versions):
-            snaps = f" [{', '.join(v.snapshots)}]" if v.snapshots else ""
-            items.append((str(v.version), f"version {v.version}{snaps} · {v.created[:16].replace('T', ' ')} · "
-                          f"{v.author} · +{v.added} ~{v.updated} -{v.deleted}" + ("  ← now" if pinned == v.version
-                                                                                   else "")))
+        def save(message: str, version: Optional[int]) -> None:
+            if not self._refuse_while_running():
+                self._save_setup(message, dataset_version=version)
 
-        def picked(key: Optional[str]) -> None:
-            if key is None or self._refuse_while_running():
-                return
-            version = None if key == "latest" else int(key)
-            if version == pinned:
-                return
-            said = "the latest version" if version is None else f"version {version} (pinned)"
-            self._save_setup(f"rows of {self.session.info.dataset!r} as of {said}", dataset_version=version)
-
-        self.app.push_screen(MenuScreen(f"Rows of {self.session.info.dataset!r} as of which version?", items),
-                             picked)
+        ask_version(self, self.session.info.dataset, event.versions, event.latest, self.session.info.dataset_version,
+                    save)
 
     def action_scorers(self) -> None:
         if not self._refuse_while_running():
             self._read_choices("judges")
 
     def _ask_scorers(self, choices: Choices) -> None:
-        try:
-            from engine.scorers import BUILTIN
-        except ImportError:  # engine.scorers not installed yet
-            BUILTIN = ("ExactMatch", "Levenshtein")
-        judges = [m for m in choices.models if not m.offline]
-
-        def picked(choice: Optional[ScorerChoice]) -> None:
-            if choice is None:
-                return
+        def picked(choice: ScorerChoice) -> None:
             self.scorer_names, self.judge = list(choice.names), choice.judge
             kept = getattr(self.app, "_playground_scorers", None)
             if kept is None:
@@ -1091,11 +794,8 @@ class PlaygroundScreen(BtScreen):
             kept[(self.project, self.pg_name)] = (list(choice.names), choice.judge)
             self.view.score_names = list(choice.names)
             self._refresh_all()
-            said = ", ".join(choice.names) or "none"
-            self.notify(f"scorers: {said}" + (f" (judge {choice.judge})" if choice.judge else "")
-                        + " · r runs them")
 
-        self.app.push_screen(ScorersScreen(list(BUILTIN), list(self.scorer_names or []), judges, self.judge), picked)
+        ask_scorers(self, choices, list(self.scorer_names or []), self.judge, picked)
 
     def action_save_experiments(self) -> None:
         if self._refuse_while_running():
