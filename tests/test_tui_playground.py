@@ -12,6 +12,7 @@ OpenAI-compatible server on 127.0.0.1 (500s after retries, a 429 retried)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from typing import Callable, Optional
 
@@ -48,13 +49,19 @@ SIZE = (120, 40)
 
 # --- a fake model client ---------------------------------------------------------------------------
 
+async def wait_gate(gate: threading.Event) -> None:
+    while not gate.is_set():
+        await asyncio.sleep(0.005)
+
+
 class FakeClient:
     """``complete`` as LLMClient's: ``answer(model name, user text, call number)`` decides the
-    output; ``fail(model name)`` an error; ``gate`` (an asyncio.Event) holds every call until set;
-    ``deltas`` streams that many partial texts first."""
+    output; ``fail(model name)`` an error; ``gate`` (a threading.Event: runs go on their own
+    loop, in another thread) holds every call until set; ``deltas`` streams that many partial
+    texts first."""
 
     def __init__(self, answer: Optional[Callable] = None, fail: Optional[Callable] = None,
-                 gate: Optional[asyncio.Event] = None, deltas: int = 0) -> None:
+                 gate: Optional[threading.Event] = None, deltas: int = 0) -> None:
         self.answer = answer or (lambda model, text, n: f"{model} says {text}")
         self.fail = fail or (lambda model: None)
         self.gate = gate
@@ -67,7 +74,7 @@ class FakeClient:
         n = sum(1 for c in self.calls if c == (spec.name, text))
         t0 = time.time()
         if self.gate is not None:
-            await self.gate.wait()
+            await wait_gate(self.gate)
         err = self.fail(spec.name)
         out = None if err else self.answer(spec.name, text, n)
         if on_delta and out:
@@ -153,7 +160,7 @@ async def test_list_shows_playgrounds_and_y_opens_it(db, tui_env):
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, PlaygroundScreen) and app.screen.table.rows, "the grid")
         text = screen_text(app)
-        assert "playground pg · qa@1 (latest)" in text
+        assert "pg · mode All · qa@1 (latest) · 6 rows" in text
         assert "A★ bot@1 · offline" in text and "B bot@2 · offline" in text
         assert "question 0" in text and "answer 0" in text  # input and expected columns
         await pilot.press("escape")
@@ -233,7 +240,7 @@ async def test_run_all_fills_every_cell_with_outputs_and_scores(db, tui_env):
 
 async def test_results_stream_into_cells_with_coalesced_repaints(db, tui_env):
     seed(db, variants=TWO)
-    gate = asyncio.Event()
+    gate = threading.Event()
     client = FakeClient(echo, gate=gate, deltas=50)
     app = make_app(db)
     async with app.run_test(size=SIZE) as pilot:
@@ -280,14 +287,14 @@ async def test_a_failing_variant_errors_its_cells_and_the_rest_is_right(db, tui_
 
 async def test_cancel_mid_run_then_rerun_failed_runs_only_those(db, tui_env):
     seed(db, variants=TWO)
-    gate = asyncio.Event()
+    gate = threading.Event()
     # A answers at once; B waits for the gate (never opened before the cancel)
     client = FakeClient(echo)
     orig = client.complete
 
     async def complete(spec, messages, **kw):
         if spec.name == "offline" and messages[-1]["content"].startswith("Please"):
-            await gate.wait()
+            await wait_gate(gate)
         return await orig(spec, messages, **kw)
 
     client.complete = complete
@@ -629,3 +636,33 @@ async def test_server_errors_after_retries_and_a_429_retried(db, tui_env, monkey
             await run_and_wait(pilot, screen, "F")
             assert len(server.requests) - before == 6
             assert all(c.status == DONE for c in screen.session.cells.values())
+
+
+async def test_every_key_has_an_id_and_help_lists_them(db, tui_env):
+    from textual.binding import Binding
+
+    from tui.app import _HELP_SKIP_ACTIONS
+    from tui.screens.dialogs import HelpScreen
+
+    seed(db, variants=TWO)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("Y")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlaygroundsScreen) and app.screen.table.rows, "the list")
+        for screen_type in (PlaygroundsScreen, PlaygroundScreen):
+            if screen_type is PlaygroundScreen:
+                await pilot.press("enter")
+                await wait_for(pilot, lambda: isinstance(app.screen, PlaygroundScreen) and app.screen.session,
+                               "the grid")
+            missing = [f"{type(a.node).__name__}:{k}" for k, a in app.screen.active_bindings.items()
+                       if isinstance(a.binding, Binding) and a.binding.description and not a.binding.id
+                       and a.node is not app and type(a.node).__name__ not in ("VerticalScroll",)
+                       and a.binding.action not in _HELP_SKIP_ACTIONS]
+            assert missing == []
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        text = static_text(app.screen.query_one("#help-text"), width=110)
+        for needle in ("Run all", "playground.run_all", "Run row", "Run variant", "Re-run failed", "Cancel run",
+                       "Mode", "Add variant", "Edit variant", "Remove variant", "Make base", "Open trace",
+                       "Save as experiments", "Scorers", "Dataset version", "Variant left", "⊘ cancelled"):
+            assert needle in text, needle

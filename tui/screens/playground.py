@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Optional
@@ -70,7 +72,25 @@ DETAIL_SIZES = (30, 40, 55, 70)
 # A run of at most this many cells streams its answers into the cells (a row, a few rows); a
 # bigger one shows each answer whole when it is done: streaming costs litellm several times the
 # CPU of a plain call (bench/RESULTS.md, issue 12), which a 400-cell run pays on the UI's loop.
-STREAM_UP_TO = 40  # the detail pane's height, % of the screen (+ and - step)
+STREAM_UP_TO = 40
+RUN_IN_THREAD = True  # runs go on the model calls' own event loop (run_loop()), not the UI's
+
+
+_run_loop: Optional[asyncio.AbstractEventLoop] = None
+_run_loop_lock = threading.Lock()
+
+
+def run_loop() -> asyncio.AbstractEventLoop:
+    """The event loop model calls run on: one for the process, in a daemon thread, made on
+    first use. litellm spends ~5 ms of CPU per call on the loop that awaits it; on the UI's
+    loop 200 calls a second leave no time for keys. Its HTTP clients stay bound to this loop."""
+    global _run_loop
+    with _run_loop_lock:
+        if _run_loop is None or _run_loop.is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="bt-tui-runs", daemon=True).start()
+            _run_loop = loop
+        return _run_loop  # the detail pane's height, % of the screen (+ and - step)
 
 
 # --- one playground's grid ---------------------------------------------------------------------
@@ -203,6 +223,7 @@ class PlaygroundScreen(BtScreen):
         self._project = project
         self.session: Any = None  # engine.playground.PlaygroundSession once read
         self.client = client  # engine.llm.LLMClient, made at the first run (tests may pass a fake)
+        self.run_in_thread = RUN_IN_THREAD
         self.stream: Optional[bool] = None  # stream answers: None = when the run is small (STREAM_UP_TO)
         self.view = GridView()
         self.mode = "all"
@@ -214,8 +235,7 @@ class PlaygroundScreen(BtScreen):
         self.run_what = ""
         self.run_start: Optional[float] = None
         self.run_end: Optional[float] = None
-        self._dirty = False
-        self._dirty_rows: set[str] = set()
+        self._changed: deque = deque()  # records whose cells changed since the last tick (thread-safe)
         self._ticker = None
         self._last_filter = 0.0
         self._litellm_ready = False
@@ -329,7 +349,8 @@ class PlaygroundScreen(BtScreen):
 
     def _update_title(self) -> None:
         line = Text()
-        line.append(f"playground {self.pg_name}", style="bold")
+        line.append(self.pg_name, style="bold")
+        line.append(f" · mode {MODE_LABELS[self.mode]}", style="bold cyan" if self.mode != "all" else "")
         s = self.session
         if s is not None:
             if s.info.dataset:
@@ -341,7 +362,6 @@ class PlaygroundScreen(BtScreen):
             rows = f"{len(s.rows):,} rows" if self.mode == "all" and not self.find_text else \
                 f"{n:,} of {len(s.rows):,} rows"
             line.append(f" · {rows}", style="dim")
-        line.append(f" · mode {MODE_LABELS[self.mode]}", style="bold cyan" if self.mode != "all" else "dim")
         if not self.view.diff:
             line.append(" · diff off", style="dim")
         if self.find_text:
@@ -350,7 +370,7 @@ class PlaygroundScreen(BtScreen):
             line.append(" · no scorers (s picks them)", style="dim")
         state = self.state
         if self.run_cells_ or state in ("model client",):
-            fin, tot, err, can = progress(self.run_cells_.values())
+            fin, tot, err, can = progress(list(self.run_cells_.values()))
             elapsed = ((self.run_end or time.monotonic()) - self.run_start) if self.run_start else 0.0
             line.append("\n")
             line.append(f"{self.run_what}: {fin:,}/{tot:,}", style="bold")
@@ -397,9 +417,9 @@ class PlaygroundScreen(BtScreen):
 
     # -- results arriving (many a second): coalesced
     def _on_cell(self, cell) -> None:
+        """A cell changed (on the run's loop: maybe another thread's). Noted, painted at the next tick."""
         self.run_cells_[cell.key] = cell  # the run plans its cells first (pending): they all come by
-        self._dirty = True
-        self._dirty_rows.add(cell.record)
+        self._changed.append(cell.record)
 
     def _tick(self) -> None:
         """Every REPAINT_S while a run goes: repaint what changed (the rows on show whose cells
@@ -407,8 +427,10 @@ class PlaygroundScreen(BtScreen):
         if not self.is_attached or self.session is None:
             return
         self.view.frame += 1
-        dirty, rows = self._dirty, self._dirty_rows
-        self._dirty, self._dirty_rows = False, set()
+        rows: set = set()
+        while self._changed:
+            rows.add(self._changed.popleft())
+        dirty = bool(rows)
         self._update_title()  # the time, the progress
         running = {r.id for r in self.table.visible_rows() if self._runs(r.id)}
         if dirty and self.mode != "all" and time.monotonic() - self._last_filter >= FILTER_S:
@@ -481,8 +503,11 @@ class PlaygroundScreen(BtScreen):
             n = (sum(reps.get(k[0], 1) for k in keys) if keys is not None
                  else len(session.rows) * sum(reps.values()))
             stream = self.stream if self.stream is not None else n <= STREAM_UP_TO
-            await session.run_cells(client=client, scorers=scorers, only=only, on_cell=self._on_cell,
-                                    stream=stream)
+            coro = session.run_cells(client=client, scorers=scorers, only=only, on_cell=self._on_cell, stream=stream)
+            if self.run_in_thread:
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, run_loop()))
+            else:
+                await coro
             self.state = "cancelled" if self.state == "cancelling" else "done"
         except asyncio.CancelledError:
             self.state = "cancelled"
@@ -499,12 +524,11 @@ class PlaygroundScreen(BtScreen):
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
-        self._dirty = False
-        self._dirty_rows = set()
+        self._changed.clear()
         if self.mode != "all":
             self._reapply_mode()
         self._refresh_all()
-        fin, tot, err, can = progress(self.run_cells_.values())
+        fin, tot, err, can = progress(list(self.run_cells_.values()))
         if self.state == "cancelled":
             self.notify(f"run cancelled: {fin - can:,} of {tot:,} cells finished, {can:,} cancelled (F runs them)")
         elif tot:
@@ -588,10 +612,16 @@ class PlaygroundScreen(BtScreen):
         if not self.running:
             self.notify("no run is going")
             return
+        self._cancel()
+        self._update_title()
+
+    def _cancel(self) -> None:
         self.state = "cancelling"
         if self.session is not None:
-            self.session.cancel()
-        self._update_title()
+            if self.run_in_thread:
+                run_loop().call_soon_threadsafe(self.session.cancel)
+            else:
+                self.session.cancel()
 
     # -- moving and showing
     def _variant_ids(self) -> list[str]:
@@ -665,8 +695,7 @@ class PlaygroundScreen(BtScreen):
 
     def action_back(self) -> None:
         if self.running:
-            self.state = "cancelling"
-            self.session.cancel()
+            self._cancel()
             self.notify("run cancelled (the finished cells are kept)")
         self.app.pop_screen()
 
@@ -822,7 +851,7 @@ class PlaygroundScreen(BtScreen):
 
     def on_unmount(self) -> None:
         if self.running and self.session is not None:
-            self.session.cancel()
+            self._cancel()
 
     def palette_commands(self) -> list[Command]:
         return [

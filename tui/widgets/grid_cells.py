@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from engine.runs import CANCELLED, DONE, ERROR, PENDING, RUNNING, Cell, Row, summarise
-from tui.format import fmt_cost, fmt_duration, fmt_tokens
+from tui.format import fmt_cost, fmt_duration, fmt_tokens, preview
 from tui.widgets.paged_table import NARROW, Column
 from tui.widgets.record_columns import value_preview
 from tui.widgets.transcript import render_value
@@ -33,6 +33,7 @@ MODE_LABELS = {"all": "All", "different": "Different", "errors": "Errors", "regr
 MODE_HELP = {"all": "every row", "different": "rows where a variant's output differs from the base's",
              "errors": "rows with an errored cell", "regressions": "rows where a score is lower than the base's"}
 EPS = 1e-9
+NARROW_CELL = 24  # a variant column narrower than this drops the latency and says "2/3" for "2/3 agree"
 
 
 @dataclass
@@ -143,6 +144,19 @@ def first_line(text: Optional[str]) -> str:
     return ""
 
 
+def output_preview(text: Optional[str]) -> str:
+    """A cell's one line of an answer: a JSON answer's text (``{"answer": "..."}`` -> its
+    words, as the Logs screen previews values), else the first non-blank line."""
+    if not text:
+        return ""
+    stripped = text.strip()
+    if stripped[:1] in "{[":
+        shown = preview(stripped, 400)
+        if shown:
+            return shown
+    return first_line(text)
+
+
 def pct(v: Optional[float]) -> str:
     return "—" if v is None else f"{v * 100:.0f}%"
 
@@ -199,22 +213,23 @@ def cell_text(session, view: GridView, variant, row: Row, width: int) -> Text:
         if view.diff and not is_base and base is not None:
             t.append_text(delta_text(scores[name], cell_scores(session, base.id, row.id).get(name)))
         t.append(" ")
+    narrow = width < NARROW_CELL
     if variant.repeat > 1:
         _, n, answered = session.agreement(variant.id, row.id)
         if answered:
-            t.append(f"{n}/{variant.repeat} agree ", style="cyan")
-    if first.latency is not None and first.status in (DONE, ERROR):
+            t.append(f"{n}/{variant.repeat}{'' if narrow else ' agree'} ", style="cyan")
+    if first.latency is not None and first.status in (DONE, ERROR) and not narrow:
         t.append(fmt_duration(first.latency) + " ", style="dim")
     if status == RUNNING:
         running = next((c for c in cells if c.status == RUNNING), first)
-        t.append(first_line(running.partial) or "…", style="italic")
+        t.append(output_preview(running.partial) or "…", style="italic")
     elif status == ERROR:
         err = next((c.error for c in cells if c.status == ERROR and c.error), "")
         t.append(first_line(err), style="red")
     elif status == CANCELLED:
         t.append("cancelled", style="dim italic")
     elif first.output is not None:
-        t.append(first_line(first.output))
+        t.append(output_preview(first.output))
     return t
 
 
