@@ -69,6 +69,7 @@ REPAINT_S = 0.1  # the grid repaints at most this often while results stream in
 FILTER_S = 1.0  # a display mode other than All is recomputed at most this often during a run
 DEFAULT_SCORERS = ["Levenshtein", "ExactMatch"]  # when the rows have expected values
 DETAIL_SIZES = (30, 40, 55, 70)
+DETAIL_DELAY_S = 0.06  # the detail pane follows the cursor once it rests this long on a row
 # A run of at most this many cells streams its answers into the cells (a row, a few rows); a
 # bigger one shows each answer whole when it is done: streaming costs litellm several times the
 # CPU of a plain call (bench/RESULTS.md, issue 12), which a 400-cell run pays on the UI's loop.
@@ -240,7 +241,7 @@ class PlaygroundScreen(BtScreen):
         self._last_filter = 0.0
         self._litellm_ready = False
         self._detail_size = 1
-        self._detail_pending = False
+        self._detail_timer = None
         self._detail_row: Optional[str] = None  # the row the detail shows
         self.detail_texts: dict = {}  # variant id -> the output Text the detail shows (word diff)
         self.shown_ids: list[str] = []
@@ -331,10 +332,12 @@ class PlaygroundScreen(BtScreen):
         self._show_detail()
 
     def on_paged_table_row_highlighted(self, event: PagedTable.RowHighlighted) -> None:
-        # The cursor's move is painted first; the detail (word diffs, a layout) just after it.
-        if not self._detail_pending:
-            self._detail_pending = True
-            self.call_after_refresh(self._show_detail)
+        # The cursor's move is painted at once; the detail (word diffs, wrapping, a layout: ~10x
+        # the cursor's cost) once the cursor has stayed DETAIL_DELAY_S on a row: j held down
+        # does not draw every row it passes.
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY_S, self._show_detail)
 
     def on_paged_table_row_selected(self, event: PagedTable.RowSelected) -> None:
         event.stop()
@@ -400,7 +403,7 @@ class PlaygroundScreen(BtScreen):
         _set(box, summary_text(self.session, self.view))
 
     def _show_detail(self) -> None:
-        self._detail_pending = False
+        self._detail_timer = None
         pane = self.query_one("#pg-detail")
         if not pane.display or self.session is None:
             return
