@@ -666,3 +666,16 @@ async def test_every_key_has_an_id_and_help_lists_them(db, tui_env):
                        "Mode", "Add variant", "Edit variant", "Remove variant", "Make base", "Open trace",
                        "Save as experiments", "Scorers", "Dataset version", "Variant left", "⊘ cancelled"):
             assert needle in text, needle
+
+
+async def test_focus_record_puts_the_cursor_on_it_even_deep_in_the_rows(db, tui_env):
+    rows = [{"id": f"r{i:03d}", "input": {"question": f"question {i}"}, "expected": f"answer {i}"} for i in range(150)]
+    seed(db, variants=TWO, rows=rows)
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_grid(pilot, focus_record="r120")
+        await wait_for(pilot, lambda: screen.table.cursor_id() == "r120", "the cursor on r120")
+        await wait_for(pilot, lambda: screen._detail_row == "r120", "its detail")
+        assert "question 120" in screen_text(app)
+        await pilot.press("k")
+        await wait_for(pilot, lambda: screen.table.cursor_id() == "r119", "the row above")

@@ -311,7 +311,8 @@ class PlaygroundScreen(BtScreen):
         self.table.set_columns(grid_columns(self.session, self.view))
         keep = self.focus_record if first else self.table.cursor_id()
         self._apply_rows(keep)
-        if event.message:
+        if event.message:  # a set-up change: the last run's progress no longer applies
+            self.run_cells_ = {}
             self.notify(event.message)
         self._refresh_all()
 
@@ -788,7 +789,10 @@ class PlaygroundScreen(BtScreen):
         self._save_setup(f"variant {vid} is the base: diffs and deltas compare with it", variants=specs)
 
     def action_dataset_version(self) -> None:
-        if self._refuse_while_running() or not self.session.info.dataset:
+        if self._refuse_while_running():
+            return
+        if not self.session.info.dataset:
+            self.notify("this playground has no dataset", severity="warning")
             return
         self._read_versions(self.session.info.dataset)
 
