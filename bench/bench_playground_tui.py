@@ -201,7 +201,6 @@ async def measure_big(db: str) -> dict:
         t_rows = time.perf_counter()
         await until(pilot, lambda: frames and frames[-1] > t_rows)
         out["first_paint_ms"] = round((next(f for f in frames if f > t_rows) - t0) * 1000, 1)
-        print("first paint", out["first_paint_ms"], file=sys.stderr)
         out["cells"] = len(screen.session.cells)
         await pilot.pause(0.5)
         timer = KeyTimer(app, frames)
@@ -210,7 +209,6 @@ async def measure_big(db: str) -> dict:
             await timer.press(pilot, "j" if i < 40 else "k")
             await asyncio.sleep(0.02)
         out["keys_idle"] = stats(timer.times)
-        print("idle", out["keys_idle"], file=sys.stderr)
         timer.times = []
         await pilot.press("r")
         await until(pilot, lambda: screen.state == "running" and screen.run_cells_, 60)

@@ -67,6 +67,7 @@ from tui.widgets.paged_table import ListSource, PagedTable
 CONCURRENCY = 20  # model calls in flight at once
 REPAINT_S = 0.1  # the grid repaints at most this often while results stream in
 FILTER_S = 1.0  # a display mode other than All is recomputed at most this often during a run
+SUMMARY_S = 0.5  # the summary lines (averages over every cell: ~30 ms at 4,000) at most this often
 DEFAULT_SCORERS = ["Levenshtein", "ExactMatch"]  # when the rows have expected values
 DETAIL_SIZES = (30, 40, 55, 70)
 DETAIL_DELAY_S = 0.06  # the detail pane follows the cursor once it rests this long on a row
@@ -239,6 +240,7 @@ class PlaygroundScreen(BtScreen):
         self._changed: deque = deque()  # records whose cells changed since the last tick (thread-safe)
         self._ticker = None
         self._last_filter = 0.0
+        self._last_summary = 0.0
         self._litellm_ready = False
         self._detail_size = 1
         self._detail_timer = None
@@ -397,6 +399,7 @@ class PlaygroundScreen(BtScreen):
         _set(self.query_one("#pg-title", Static), line)
 
     def _update_summary(self) -> None:
+        self._last_summary = time.monotonic()
         box = self.query_one("#pg-summary", Static)
         if self.session is None:
             box.update("")
@@ -441,7 +444,7 @@ class PlaygroundScreen(BtScreen):
             self._reapply_mode()
         if rows or running:
             self.table.repaint_rows(rows | running)
-        if dirty:
+        if dirty and time.monotonic() - self._last_summary >= SUMMARY_S:
             self._update_summary()
         current = self.table.cursor_id()
         if current in rows or current in running:
