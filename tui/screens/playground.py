@@ -14,8 +14,10 @@ session's rows: only the rows on screen are drawn.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -76,6 +78,19 @@ DETAIL_DELAY_S = 0.06  # the detail pane follows the cursor once it rests this l
 # CPU of a plain call (bench/RESULTS.md, issue 12), which a 400-cell run pays on the UI's loop.
 STREAM_UP_TO = 40
 RUN_IN_THREAD = True  # runs go on the model calls' own event loop (run_loop()), not the UI's
+
+
+_frozen_modules = 0
+
+
+def freeze_imports() -> None:
+    """After litellm and autoevals are loaded (hundreds of thousands of objects, after the app's
+    start-up ``gc.freeze()``): freeze again, or a full collection walks them all mid-run (a
+    ~200 ms pause of keys and model calls alike)."""
+    global _frozen_modules
+    if len(sys.modules) > _frozen_modules:
+        gc.freeze()
+        _frozen_modules = len(sys.modules)
 
 
 _run_loop: Optional[asyncio.AbstractEventLoop] = None
@@ -501,6 +516,7 @@ class PlaygroundScreen(BtScreen):
                 self._update_title()
                 await self._load_litellm(client)
             scorers = await self._get_scorers()
+            freeze_imports()
             if self.state == "cancelling":  # x while the client was loading
                 self.state = "cancelled"
                 return
@@ -544,13 +560,21 @@ class PlaygroundScreen(BtScreen):
 
     async def _load_litellm(self, client) -> None:
         """The first litellm import costs seconds: in a thread, never on the event loop (the
-        offline model needs none)."""
-        warm_up = getattr(client, "warm_up", None)
-        if warm_up is not None:
-            await warm_up()
-        else:
-            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-            await asyncio.to_thread(importlib.import_module, "litellm")
+        offline model needs none). The collector waits meanwhile: a full collection among the
+        import's new objects would pause the screen ~200 ms; they are frozen once loaded."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            warm_up = getattr(client, "warm_up", None)
+            if warm_up is not None:
+                await warm_up()
+            else:
+                os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+                await asyncio.to_thread(importlib.import_module, "litellm")
+        finally:
+            freeze_imports()
+            if enabled:
+                gc.enable()
         self._litellm_ready = True
 
     async def _get_client(self):
