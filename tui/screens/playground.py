@@ -1,14 +1,17 @@
-"""The Playground screens: the project's playgrounds (``Y``), and one playground's grid of
-dataset records x variants (prompt version x model x params, the first the base), run from the
-keyboard: all, one row, one variant, the failed cells again; cancel; results stream into the
-cells; display modes All / Different / Errors / Regressions; a word diff against the base; a
-summary per variant; save the run as experiments; open any cell's trace.
+"""The Playground grid: one playground's dataset records x variants (prompt version x model x
+params, the first the base), run from the keyboard: all, one row, one variant, the failed
+cells again; cancel; results stream into the cells; display modes All / Different / Errors /
+Regressions; a word diff against the base; a summary per variant; save the run as
+experiments; open any cell's trace. The list of playgrounds and the set-up dialogs are in
+tui/screens/playground_setup.py; this module registers both screens (``Y``).
 
-Every store read and write runs in a worker thread; a run is one async worker on the app's event
-loop (``PlaygroundSession.run_cells`` through ``engine.llm.LLMClient``). Results arrive by
-callback, many a second while answers stream: the screen marks itself dirty and repaints the
-visible rows at most every ``REPAINT_S`` seconds. The grid is the shared paged table over the
-session's rows: only the rows on screen are drawn.
+Every store read and write runs in a worker thread. A run is one async worker of the screen
+that hands ``PlaygroundSession.run_cells`` (through ``engine.llm.LLMClient``) to the model
+calls' own event loop (:func:`run_loop`, a daemon thread) and awaits it: litellm's CPU per call
+would otherwise leave the UI's loop no time for keys. Results arrive by callback, many a second
+while answers stream: they are queued, and the screen repaints the visible rows that changed at
+most every ``REPAINT_S`` seconds. The grid is the shared paged table over the session's rows:
+only the rows on screen are drawn.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import sys
 import threading
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Optional
@@ -75,9 +79,10 @@ DETAIL_SIZES = (30, 40, 55, 70)
 DETAIL_DELAY_S = 0.06  # the detail pane follows the cursor once it rests this long on a row
 # A run of at most this many cells streams its answers into the cells (a row, a few rows); a
 # bigger one shows each answer whole when it is done: streaming costs litellm several times the
-# CPU of a plain call (bench/RESULTS.md, issue 12), which a 400-cell run pays on the UI's loop.
+# CPU of a plain call (bench/RESULTS.md, issue 12): a 400-cell run would pay it 400 times.
 STREAM_UP_TO = 40
 RUN_IN_THREAD = True  # runs go on the model calls' own event loop (run_loop()), not the UI's
+RUN_THREADS = max(2, (os.cpu_count() or 2) - 1)  # the run loop's thread pool: a core stays for the UI
 
 
 _frozen_modules = 0
@@ -99,18 +104,20 @@ _run_loop_lock = threading.Lock()
 
 def run_loop() -> asyncio.AbstractEventLoop:
     """The event loop model calls run on: one for the process, in a daemon thread, made on
-    first use. litellm spends ~5 ms of CPU per call on the loop that awaits it; on the UI's
-    loop 200 calls a second leave no time for keys. Its HTTP clients stay bound to this loop."""
+    first use. litellm spends ~4 ms of CPU per call on the loop that awaits it; on the UI's
+    loop 200 calls a second leave no time for keys. Its HTTP clients stay bound to this loop.
+    Its thread pool (the offline model's full-text lookups, the trace writer) has RUN_THREADS
+    workers: six lookups at once on two cores left the UI thread ~1/7 of a core (keys 50-100 ms
+    late) for no faster run."""
     global _run_loop
     with _run_loop_lock:
         if _run_loop is None or _run_loop.is_closed():
             loop = asyncio.new_event_loop()
+            loop.set_default_executor(ThreadPoolExecutor(max_workers=RUN_THREADS, thread_name_prefix="bt-tui-run"))
             threading.Thread(target=loop.run_forever, name="bt-tui-runs", daemon=True).start()
             _run_loop = loop
-        return _run_loop  # the detail pane's height, % of the screen (+ and - step)
+        return _run_loop
 
-
-# --- one playground's grid ---------------------------------------------------------------------
 
 class GridTable(PagedTable):
     """The paged table with a repaint of the rows on show (their cells changed) and a start
