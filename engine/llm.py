@@ -6,18 +6,21 @@ the ``error`` of the :class:`CallResult` (one line), so a run shows it on the ro
 and goes on. Cancelling the task that awaits it cancels the HTTP request
 (``asyncio.CancelledError`` propagates).
 
-- **litellm** does the talking (any provider it knows). It is imported on the first real call,
-  never at module level (~2.5 s), with ``LITELLM_LOCAL_MODEL_COST_MAP=True`` (no download of the
-  price list) and its own printing and logging silenced. litellm's own retries are off
+- **litellm** does the talking (any provider it knows). It is imported on the first real call
+  (or ``warm_up()``), never at module level, in a thread (2.5-4 s that must not freeze the
+  event loop), with ``LITELLM_LOCAL_MODEL_COST_MAP=True`` (no download of the price list) and
+  its own printing and logging silenced. A param a provider does not take is an error on the
+  row (litellm's default), never silently dropped. litellm's own retries are off
   (``num_retries=0``): ours retry 429, 5xx, timeouts and connection errors (never 400, 401, 403,
   404, 422), with exponential backoff and jitter, honouring ``Retry-After`` /
   ``retry-after-ms`` from the provider's response (one wait is capped at ``MAX_WAIT`` s).
 - **Concurrency**: one ``asyncio.Semaphore(concurrency)`` per client (per event loop) bounds
   the requests in flight; a retry's backoff waits outside it, so a waiting call holds no slot.
   ``timeout`` bounds one attempt (from when it has a slot to its last byte).
-- **Keys**: ``ModelSpec.key_env`` names an environment variable, read at call time. The key
-  is never put in a :class:`CallResult`, a span, an error text (any occurrence is scrubbed)
-  or a log line.
+- **Keys**: ``ModelSpec.key_env`` names an environment variable, read at call time (unset:
+  an error, no request). The key is never put in a :class:`CallResult`, a span, an error text
+  (any occurrence is scrubbed) or a log line. No ``key_env``: litellm's own default applies
+  (e.g. ``OPENAI_API_KEY``).
 - **Costs**: configured prices (USD per million tokens) when the spec has them, else
   litellm's price list (None for a model it does not know). The offline model costs 0.
 - **Offline**: a spec whose model starts with ``offline/`` is answered by
@@ -128,7 +131,6 @@ def _litellm():
             # Not turn_off_message_logging: with it litellm deep-copies and redacts its logging
             # payload on every call (~1 ms of CPU each, measured), for callbacks we never add.
             litellm.disable_streaming_logging = True  # no per-chunk logging work
-            litellm.drop_params = True  # a param a provider does not take is dropped, not an error
             for name in _QUIET_LOGGERS:
                 logging.getLogger(name).setLevel(logging.WARNING)
             try:

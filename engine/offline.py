@@ -8,11 +8,13 @@ It is clearly not a language model; it is a lookup that behaves like one:
    that leaves none) are looked up in the project's full-text index
    (:func:`store.similar.similar_outputs`): root spans with an output, ranked by bm25 of their
    input against those words (ties: the older row first). The top 20 are candidates.
-2. **React to the prompt.** Among the candidates, the one whose answer shares the most
-   distinct words with the system message(s) wins (words: lower-cased, as the index splits
-   them, minus a few common English words); ties keep the bm25 order. So a system prompt that
-   says "refund" prefers a logged answer about refunds, and two prompt versions can answer
-   differently. With no system message (or no word in common) the best bm25 match wins.
+2. **React to the prompt.** Among the candidates that match at least half as well as the best
+   one (bm25 score), the one whose answer shares the most distinct words with the system
+   message(s) wins (words: lower-cased, as the index splits them, minus a few common English
+   words); ties keep the bm25 order. So a system prompt that says "refund" prefers a logged
+   answer about refunds, and two prompt versions can answer differently, while a weak match
+   never wins over a good one just because it repeats the prompt's words. With no system
+   message (or no word in common) the best bm25 match wins.
 3. **Answer** with that span's output as text: a string as it is; a chat message (or a list of
    them: the last assistant message; an OpenAI response: its first choice) its content; any
    other value as compact JSON.
@@ -36,6 +38,7 @@ __all__ = ["OfflineModel", "NO_ANSWER", "CANDIDATES", "answer_text"]
 
 NO_ANSWER = "I'm sorry, I don't have an answer for that."
 CANDIDATES = 20
+CLOSE = 0.5  # a candidate competes on the prompt's words when its bm25 score is >= CLOSE x the best
 STOP_WORDS = frozenset(
     "a an and are as at be but by can do does for from has have how i if in is it its me my no not of on or our "
     "please so that the their them then there these they this to was we were what when where which who will with "
@@ -80,14 +83,17 @@ def _texts(messages: Iterable[dict], role: str) -> list[str]:
 
 
 def pick(candidates: list[SimilarOutput], system: str) -> SimilarOutput | None:
-    """The candidate whose answer shares the most words with ``system``; ties keep their order."""
+    """Among the close matches (see ``CLOSE``), the candidate whose answer shares the most words
+    with ``system``; ties keep their (bm25) order."""
     if not candidates:
         return None
     want = _words(system)
     if not want:
         return candidates[0]
+    top = candidates[0].rank  # bm25 in FTS5: negative, lower is better
+    close = [c for c in candidates if c.rank <= top * CLOSE] if top < 0 else candidates
     best, best_score = candidates[0], -1
-    for c in candidates:
+    for c in close:
         score = len(want & _words(answer_text(c.output)))
         if score > best_score:
             best, best_score = c, score

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from engine.llm import OFFLINE_SPEC, LLMClient, llm_span
-from engine.offline import NO_ANSWER, OfflineModel, answer_text
+from engine.offline import NO_ANSWER, OfflineModel, answer_text, pick
 from store.connection import Store
-from store.similar import MAX_WORDS, fts_any_query, similar_outputs
+from store.similar import MAX_WORDS, SimilarOutput, fts_any_query, similar_outputs
 from store.spans import log_spans
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,8 +114,19 @@ def test_system_prompt_changes_the_pick(store):
     v2 = ask(model, question, "You are Acme support. Always suggest checking the spam folder for email.")
     assert plain == v1 == QA[0][2]
     assert v2 == answer_text(QA[3][2]) and v2 != v1
-    # the prompt only chooses among answers to similar questions: never an unrelated one
-    assert ask(model, question, "Talk about Slack webhooks and duplicates.") in (QA[0][2], answer_text(QA[3][2]))
+    # the prompt only chooses among good answers to similar questions: never an unrelated one
+    assert ask(model, question, "Talk about Slack webhooks and duplicates.") == QA[0][2]
+
+
+def test_prompt_words_choose_only_among_close_matches():
+    cands = [SimilarOutput("best", "q", "Click the reset link.", -10.0),
+             SimilarOutput("close", "q", "We sent a new reset email; check spam.", -6.0),
+             SimilarOutput("weak", "q", "Refunds and spam and email and billing, all of it.", -4.0)]
+    assert pick(cands, "").row_id == "best"  # no prompt: bm25 order
+    assert pick(cands, "You are a helpful assistant.").row_id == "best"  # no word in common: bm25 order
+    assert pick(cands, "Mention spam and email.").row_id == "close"  # the prompt's words, among close matches
+    assert pick(cands, "Talk about refunds and billing.").row_id == "best"  # "weak" is under half the best score
+    assert pick([], "anything") is None
 
 
 def test_no_match_gives_the_fallback(store):

@@ -133,6 +133,7 @@ class LogsScreen(BtScreen):
         Binding("e", "edit_expected", "Edit expected", show=False, id="logs.expected"),
         Binding("y", "copy", "Copy", show=False, id="logs.copy"),
         Binding("a", "add_to_dataset", "Add to dataset", show=False, id="logs.add_to_dataset"),
+        Binding("ctrl+o", "open_in_playground", "Open in playground", show=False, id="logs.open_in_playground"),
         Binding("escape", "escape", "Clear", show=False, id="logs.escape"),
     ]
 
@@ -455,6 +456,15 @@ class LogsScreen(BtScreen):
         if row is not None:
             what = "this trace" if self.shape == "traces" else "this span"
             ask_add_to_dataset(self, self.selection((row.id,)), what)
+
+    def action_open_in_playground(self) -> None:
+        """The current trace's root span (in the spans view, the current span) in the playground:
+        its input becomes a row of the dataset 'playground scratch', a prompt's variables filled from it."""
+        row = self.current_row()
+        if row is not None:
+            from tui.screens.open_in_playground import open_span_in_playground
+
+            open_span_in_playground(self, self.app.project, row.id)
 
     # -- review
     def action_flag(self) -> None:

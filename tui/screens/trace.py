@@ -65,6 +65,7 @@ class TraceScreen(BtScreen):
         Binding("e", "edit_expected", "Edit expected", show=False, id="trace.expected"),
         Binding("s", "score", "Score", show=False, id="trace.score"),
         Binding("a", "add_to_dataset", "Add to dataset", show=False, id="trace.add_to_dataset"),
+        Binding("ctrl+o", "open_in_playground", "Open in playground", show=False, id="trace.open_in_playground"),
         Binding("w", "audit", "Audit trail", show=False, id="trace.audit"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="trace.tab_next"),
         Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False, id="trace.tab_prev"),
@@ -525,6 +526,13 @@ class TraceScreen(BtScreen):
         """This span into a dataset (new or existing)."""
         if self.span is not None:
             ask_add_to_dataset(self, Selection(self.project, "", "spans", (self.span["id"],)), "this span")
+
+    def action_open_in_playground(self) -> None:
+        """This span in the playground: its input becomes a row, a prompt's variables filled from it."""
+        if self.span is not None:
+            from tui.screens.open_in_playground import open_span_in_playground
+
+            open_span_in_playground(self, self.project, self.span["id"])
 
     def action_audit(self) -> None:
         """The audit trail of the span shown: who changed what, when, from what."""
