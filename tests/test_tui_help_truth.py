@@ -1,5 +1,5 @@
 """Help and the palette say only what exists: no screen or feature promised before it is
-there (experiments, playground, prompts), no vague "and more". (Datasets and review exist.)"""
+there (experiments), no vague "and more". (Datasets, review, prompts and the playground exist.)"""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tui_fixtures import (  # noqa: F401  (fixtures)
     wait_rows,
 )
 
-NOT_YET = re.compile(r"\b(experiments?|playground|prompts?\b|and more)", re.I)
+NOT_YET = re.compile(r"\b(experiments?|and more)", re.I)
 
 
 def palette_texts(app) -> list[str]:
