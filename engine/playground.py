@@ -86,7 +86,8 @@ class PlaygroundSession:
             self.cells[cell.key] = cell
 
     def save(self, *, dataset: Optional[str] = None, dataset_version: Optional[int] = -1,
-             variants: Optional[list[dict]] = None, author: Optional[str] = None) -> None:
+             variants: Optional[list[dict]] = None, settings: Optional[dict] = None,
+             author: Optional[str] = None) -> None:
         """Change the set-up (dataset, version, variants) and reload. ``dataset_version=-1``
         keeps the current one; None means "the latest"."""
         old_ids = {v["id"] for v in self.info.variants}
@@ -97,7 +98,7 @@ class PlaygroundSession:
                                  dataset=dataset if dataset is not None else self.info.dataset,
                                  dataset_version=(self.info.dataset_version if dataset_version == -1
                                                   else dataset_version),
-                                 variants=new_variants, author=author)
+                                 variants=new_variants, settings=settings, author=author)
         gone = old_ids - {v["id"] for v in new_variants}
         for vid in gone:
             ex_store.delete_playground_variant(self.store, self.info, vid)

@@ -145,7 +145,8 @@ def seed_demo_prompts(store: Store, project: str) -> bool:
         from sample_data.demo_datasets import REGRESSIONS
 
         save_playground(store, project, PLAYGROUND, dataset=REGRESSIONS, dataset_version=version,
-                        variants=variants(), author=ENGINEER)
+                        variants=variants(), settings={"scorers": list(SCORERS), "judge": None},
+                        author=ENGINEER)
         added = True
     if not _has_cells(store, project):
         run_playground(store, project)

@@ -183,32 +183,41 @@ class PlaygroundInfo:
     created: str
     author: str
     updated: str
+    settings: dict = field(default_factory=dict)  # e.g. {"scorers": ["Levenshtein"], "judge": MODEL}
 
     def to_json(self) -> dict:
         return {"name": self.name, "dataset": self.dataset, "dataset_version": self.dataset_version,
-                "variants": self.variants, "updated": self.updated, "author": self.author}
+                "variants": self.variants, "settings": self.settings, "updated": self.updated,
+                "author": self.author}
 
 
 _PG_SELECT = """
     SELECT g.id, p.name, g.name, g.rows_project_id, d.name, g.dataset_version, g.variants, g.created, g.author,
-           g.updated
+           g.updated, g.settings
     FROM playgrounds g JOIN projects p ON p.id = g.project_id LEFT JOIN datasets d ON d.id = g.dataset_id
 """
 
 
 def _pg(store: Store, r) -> PlaygroundInfo:
     return PlaygroundInfo(r[0], r[1], r[2], project_name(store, r[3]), r[4], r[5], orjson.loads(r[6]), r[7], r[8],
-                          r[9])
+                          r[9], orjson.loads(r[10]))
 
 
 def save_playground(store: Store, project: str, name: str, *, dataset: Optional[str], dataset_version: Optional[int],
-                    variants: list, author: Optional[str] = None) -> PlaygroundInfo:
-    """Create or update playground ``name`` (its set-up; its results stay)."""
+                    variants: list, settings: Optional[dict] = None, author: Optional[str] = None) -> PlaygroundInfo:
+    """Create or update playground ``name`` (its set-up; its results stay). ``settings`` None
+    keeps the stored ones."""
     if not _NAME.match(name or ""):
         raise ExperimentError(f"{name!r} is not a playground name")
+    seen = set()
     for v in variants:
         if not isinstance(v, dict) or not v.get("id"):
             raise ExperimentError("each variant needs an id")
+        if v["id"] in seen:
+            raise ExperimentError(f"two variants have the id {v['id']!r}")
+        seen.add(v["id"])
+    if settings is not None and not isinstance(settings, dict):
+        raise ExperimentError("playground settings must be an object")
     author = author or default_author()
     now = now_iso()
     with store.write() as c:
@@ -221,14 +230,16 @@ def save_playground(store: Store, project: str, name: str, *, dataset: Optional[
             did = row[0]
         row = c.execute("SELECT id FROM playgrounds WHERE project_id = ? AND name = ?", (pid, name)).fetchone()
         vjson = orjson.dumps(variants).decode()
+        sjson = orjson.dumps(settings).decode() if settings is not None else None
         if row:
             c.execute("UPDATE playgrounds SET dataset_id = ?, dataset_version = ?, variants = ?, updated = ?, "
-                      "author = ? WHERE id = ?", (did, dataset_version, vjson, now, author, row[0]))
+                      "author = ?, settings = coalesce(?, settings) WHERE id = ?",
+                      (did, dataset_version, vjson, now, author, sjson, row[0]))
         else:
             rows_pid = hidden_project(c, "playground", f"{project}/{name}/{now}")
             c.execute("INSERT INTO playgrounds (project_id, name, rows_project_id, dataset_id, dataset_version, "
-                      "variants, created, author, updated) VALUES (?,?,?,?,?,?,?,?,?)",
-                      (pid, name, rows_pid, did, dataset_version, vjson, now, author, now))
+                      "variants, settings, created, author, updated) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                      (pid, name, rows_pid, did, dataset_version, vjson, sjson or "{}", now, author, now))
     return get_playground(store, project, name)
 
 

@@ -382,6 +382,7 @@ MIGRATIONS: list[str] = [
         dataset_id INTEGER,
         dataset_version INTEGER,
         variants TEXT NOT NULL DEFAULT '[]',
+        settings TEXT NOT NULL DEFAULT '{}',
         created TEXT NOT NULL,
         author TEXT NOT NULL,
         updated TEXT NOT NULL,

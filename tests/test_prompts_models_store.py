@@ -125,3 +125,13 @@ def test_playground_cells_replace_and_copy(store):
         ex.replace_traces(store, "p", ["log0"])
     with pytest.raises(NotFound):
         ex.save_playground(store, "p", "pg2", dataset="missing", dataset_version=None, variants=[])
+
+
+def test_playground_settings_are_kept_and_variant_ids_unique(store):
+    pg = ex.save_playground(store, "p", "pg", dataset=None, dataset_version=None, variants=[{"id": "A"}],
+                            settings={"scorers": ["Levenshtein"], "judge": None})
+    assert pg.settings == {"scorers": ["Levenshtein"], "judge": None}
+    pg = ex.save_playground(store, "p", "pg", dataset=None, dataset_version=None, variants=[{"id": "A"}, {"id": "B"}])
+    assert pg.settings["scorers"] == ["Levenshtein"]  # None keeps what is stored
+    with pytest.raises(ex.ExperimentError, match="two variants have the id 'A'"):
+        ex.save_playground(store, "p", "pg", dataset=None, dataset_version=None, variants=[{"id": "A"}, {"id": "A"}])

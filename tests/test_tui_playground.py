@@ -528,6 +528,12 @@ async def test_scorers_dialog_picks_what_runs(db, tui_env):
         await wait_for(pilot, lambda: screen.scorer_names == ["ExactMatch"], "ExactMatch only")
         await run_and_wait(pilot, screen)
         assert all(set(c.scores) == {"ExactMatch"} for c in screen.session.cells.values())
+    # the choice is kept with the playground: a later session (anyone's) starts with it
+    store = Store(db)
+    try:
+        assert get_playground(store, "default", screen.pg_name).settings["scorers"] == ["ExactMatch"]
+    finally:
+        store.close()
 
 
 def test_params_parse():

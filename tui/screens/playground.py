@@ -325,9 +325,9 @@ class PlaygroundScreen(BtScreen):
         if self.view.current not in ids:
             self.view.current = ids[0] if ids else None
         if self.scorer_names is None:
-            kept = getattr(self.app, "_playground_scorers", {}).get((self.project, self.pg_name))
-            if kept is not None:
-                self.scorer_names, self.judge = list(kept[0]), kept[1]
+            saved = self.session.info.settings
+            if isinstance(saved.get("scorers"), list):  # the playground's own choice, stored with it
+                self.scorer_names, self.judge = list(saved["scorers"]), saved.get("judge")
             else:
                 has_expected = any(r.expected is not None for r in self.session.rows)
                 self.scorer_names = list(DEFAULT_SCORERS) if has_expected else []
@@ -858,10 +858,7 @@ class PlaygroundScreen(BtScreen):
     def _ask_scorers(self, choices: Choices) -> None:
         def picked(choice: ScorerChoice) -> None:
             self.scorer_names, self.judge = list(choice.names), choice.judge
-            kept = getattr(self.app, "_playground_scorers", None)
-            if kept is None:
-                kept = self.app._playground_scorers = {}
-            kept[(self.project, self.pg_name)] = (list(choice.names), choice.judge)
+            self._save_settings(self.session, {"scorers": list(choice.names), "judge": choice.judge})
             self.view.score_names = list(choice.names)
             self._refresh_all()
 
@@ -874,6 +871,23 @@ class PlaygroundScreen(BtScreen):
             self.notify("nothing to save yet: r runs the playground", severity="warning")
             return
         self._save_experiments(self.session)
+
+    @work(thread=True, group="write")
+    def _save_settings(self, session, settings: dict) -> None:
+        """Keep the scorer choice with the playground (everyone opening it sees the same)."""
+        from store.experiments import save_playground
+
+        info = session.info
+        merged = {**info.settings, **settings}
+        try:
+            save_playground(self.store, self.project, self.pg_name, dataset=info.dataset,
+                            dataset_version=info.dataset_version, variants=info.variants, settings=merged,
+                            author=default_author())
+            info.settings = merged
+        except Exception as exc:
+            self.post_message(WorkFailed(f"could not save the scorer choice: {exc}"))
+        finally:
+            self.store.release_thread()
 
     @work(thread=True, group="write")
     def _save_experiments(self, session) -> None:
