@@ -168,18 +168,19 @@ async def measure_small(db: str, stream) -> dict:
         timer.hook(screen.table)
         # the model client's first load (litellm, in a thread) is not part of the run's wall time
         await pilot.press("r")
-        await until(pilot, lambda: screen.state == "running" and screen.session.run is not None
-                    and screen.session.run.first_request is not None, 60)
+        await until(pilot, lambda: screen.state == "running" and any(
+            c.status != "pending" for c in screen.session.cells.values()), 60)
         i = 0
         while screen.state == "running":
             await timer.press(pilot, "j" if i % 2 == 0 else "k")
             i += 1
             await asyncio.sleep(0.05)
         await until(pilot, lambda: screen.state in ("done", "cancelled"), 60)
-        run = screen.session.run
-        cells = list(run.cells.values())
+        cells = list(screen.session.cells.values())
+        wall = screen.run_wall if screen.run_in_process else screen.session.run.wall_time
         out = {"cells": len(cells), "errors": sum(c.status == "error" for c in cells),
-               "wall_s": round(run.wall_time, 3), "keys_during_run": stats(timer.times)}
+               "in_process": not screen.run_in_process, "wall_s": round(wall, 3),
+               "keys_during_run": stats(timer.times)}
     return out
 
 
@@ -219,8 +220,8 @@ async def measure_big(db: str) -> dict:
             await asyncio.sleep(0.05)
         out["keys_during_offline_run"] = stats(timer.times)
         await until(pilot, lambda: screen.state in ("done", "cancelled"), 600)
-        run = screen.session.run
-        out["offline_run_wall_s"] = round(run.wall_time, 2) if run.wall_time else None
+        wall = screen.run_wall if screen.run_in_process else screen.session.run.wall_time
+        out["offline_run_wall_s"] = round(wall, 2) if wall else None
     return out
 
 
@@ -231,21 +232,26 @@ def main() -> None:
     ap.add_argument("--stream", choices=("auto", "on", "off"), default="auto",
                     help="stream the answers into the cells (auto: the screen's rule, small runs only)")
     ap.add_argument("--skip-big", action="store_true")
+    ap.add_argument("--server", choices=("thread", "process"), default="process",
+                    help="the fake model server in a thread of this process, or in a child process (default: "
+                         "a real model server is not in the TUI's process, so its CPU should not share our GIL)")
     args = ap.parse_args()
     os.environ[KEY_ENV] = "sk-bench-not-a-real-key"
     os.environ.setdefault("BT_TUI_CONFIG", str(Path(tempfile.gettempdir()) / "bt-tui-bench-config.json"))
-    from llm_server import FakeLLMServer
+    from bench_llm import Server
 
     work = Path(tempfile.mkdtemp(prefix="bench-playground-"))
     result: dict = {}
     try:
-        with FakeLLMServer(latency=0.1) as server:
+        with Server(args.server, 0.1) as server:
             db = work / "small.db"
             build_small(db, args.rows, server.base_url)
             small = asyncio.run(measure_small(str(db), {"auto": None, "on": True, "off": False}[args.stream]))
             small["ideal_s"] = round(args.rows * 2 * 0.1 / 20, 3)
             small["ratio"] = round(small["wall_s"] / small["ideal_s"], 3)
-            small["max_in_flight"] = server.max_in_flight
+            small["server"] = args.server
+            if args.server == "thread":
+                small["max_in_flight"] = server.fake.max_in_flight
             result["run_200x2"] = small
         if not args.skip_big:
             db = work / "big.db"

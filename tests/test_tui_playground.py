@@ -586,6 +586,9 @@ async def test_offline_model_run_needs_no_litellm(demo_db, tui_env, monkeypatch)
     def no_litellm():
         raise AssertionError("the offline model imported litellm")
 
+    import tui.screens.playground as pgmod
+
+    monkeypatch.setattr(pgmod, "RUN_IN_PROCESS", False)  # this test checks the in-process client
     monkeypatch.setattr(llm, "_litellm", no_litellm)
     warmed = []
     monkeypatch.setattr(llm.LLMClient, "warm_up", lambda self: warmed.append(1))
@@ -642,6 +645,52 @@ async def test_server_errors_after_retries_and_a_429_retried(db, tui_env, monkey
             await run_and_wait(pilot, screen, "F")
             assert len(server.requests) - before == 6
             assert all(c.status == DONE for c in screen.session.cells.values())
+
+
+async def test_real_runs_go_to_worker_processes_and_cancel_there(db, tui_env, monkeypatch):
+    """No client given: the run goes to engine.run_process workers (their own interpreter, so
+    litellm's CPU is not the screen's); cells stream back, the traces are stored by the worker,
+    a re-run of the failed cells and a cancel work across the process boundary."""
+    from llm_server import FakeLLMServer
+
+    import tui.screens.playground as pgmod
+
+    monkeypatch.setattr(pgmod, "RUN_PROCESSES", 2)
+    monkeypatch.setattr(pgmod, "SPLIT_FROM", 4)  # 12 cells: split over both workers
+    monkeypatch.setenv("PG_TEST_KEY", "sk-test-not-real")
+    with FakeLLMServer() as server:
+        server.fail_when(lambda body: "500" if "question 3" in str(body["messages"]) else None)
+        store = Store(db)
+        add_model(store, "good", "openai/good-model", api_base=server.base_url, key_env="PG_TEST_KEY")
+        store.close()
+        seed(db, variants=[{"id": "A", "prompt": "bot@1", "model": "good"},
+                           {"id": "B", "prompt": "bot@1", "model": "offline"}])
+        app = make_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_grid(pilot)
+            assert screen.run_in_process and screen.client is None
+            await pilot.press("r")
+            await wait_for(pilot, lambda: screen.state == "done", "the run to end", timeout=90)
+            assert len(screen.runners) == 2 and screen.run_wall is not None
+            a = sorted(cells_of(screen, "A"), key=lambda c: c.record)
+            assert [c.status for c in a] == [DONE, DONE, DONE, ERROR, DONE, DONE]
+            assert a[0].output == "echo: question 0" and "500" in a[3].error
+            assert all(c.status == DONE for c in cells_of(screen, "B"))
+            stored = stored_cells(db)
+            assert len(stored) == 12 and {c.id for c in stored} == {c.row_id for c in screen.session.cells.values()}
+            server.fail_when(None)
+            before = len(server.requests)
+            await run_and_wait(pilot, screen, "F")
+            assert len(server.requests) - before == 1
+            assert sorted(cells_of(screen, "A"), key=lambda c: c.record)[3].status == DONE
+            # cancel: every model call is slow now; x stops the run in the workers
+            server.fail_when(lambda body: {"sleep": 5})
+            await pilot.press("r")
+            await wait_for(pilot, lambda: screen.state == "running" and server.in_flight > 0, "calls in flight",
+                           timeout=60)
+            await pilot.press("x")
+            await wait_for(pilot, lambda: screen.state == "cancelled", "the cancel", timeout=30)
+            assert any(c.status == "cancelled" for c in cells_of(screen, "A"))
 
 
 async def test_every_key_has_an_id_and_help_lists_them(db, tui_env):

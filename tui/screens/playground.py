@@ -38,7 +38,7 @@ from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Header, Static
 
-from engine.runs import RUNNING
+from engine.runs import RUNNING, Cell
 from store.audit import default_author
 from tui.messages import WorkFailed
 from tui.registry import BtScreen, Command, register_screen
@@ -82,6 +82,13 @@ DETAIL_DELAY_S = 0.06  # the detail pane follows the cursor once it rests this l
 # CPU of a plain call (bench/RESULTS.md, issue 12): a 400-cell run would pay it 400 times.
 STREAM_UP_TO = 40
 RUN_IN_THREAD = True  # runs go on the model calls' own event loop (run_loop()), not the UI's
+# Real runs (no client given) go to a worker process of their own (engine.run_process): litellm's
+# CPU per call then runs on another core than the screen's. A given client runs in this process.
+RUN_IN_PROCESS = True
+# A big run is split over this many worker processes (each with CONCURRENCY / n calls in flight):
+# litellm's CPU per call and the traces' writes then use every core the screen does not.
+RUN_PROCESSES = max(1, min(4, (os.cpu_count() or 2) - 1))  # the screen keeps a core
+SPLIT_FROM = 40  # cells: smaller runs go to one worker (they stream; a second would only start up)
 RUN_THREADS = max(2, (os.cpu_count() or 2) - 1)  # the run loop's thread pool: a core stays for the UI
 
 
@@ -248,6 +255,9 @@ class PlaygroundScreen(BtScreen):
         self.session: Any = None  # engine.playground.PlaygroundSession once read
         self.client = client  # engine.llm.LLMClient, made at the first run (tests may pass a fake)
         self.run_in_thread = RUN_IN_THREAD
+        self.run_in_process = RUN_IN_PROCESS and client is None
+        self.runners: list = []  # engine.run_process.RunProcess workers, started at the first run
+        self.run_wall: Optional[float] = None  # the last run's first request to last response (seconds)
         self.stream: Optional[bool] = None  # stream answers: None = when the run is small (STREAM_UP_TO)
         self.view = GridView()
         self.mode = "all"
@@ -511,6 +521,9 @@ class PlaygroundScreen(BtScreen):
 
     @work(exclusive=True, group="run")
     async def _run(self, only: Optional[list]) -> None:
+        if self.run_in_process:
+            await self._run_in_process(only)
+            return
         session = self.session
         try:
             keys = set(only) if only is not None else None
@@ -545,6 +558,57 @@ class PlaygroundScreen(BtScreen):
         except Exception as exc:
             self.state = "done"
             self.notify(f"the run stopped: {type(exc).__name__}: {exc}", severity="error")
+        finally:
+            self.run_end = time.monotonic()
+            if self.is_attached:
+                self._finished()
+
+    async def _run_in_process(self, only: Optional[list]) -> None:
+        """The run in the worker process: cells come back as messages (read in a thread) and are
+        painted at the next tick, as in-process cells are."""
+        session = self.session
+        try:
+            keys = set(only) if only is not None else None
+            reps = {v.id: max(1, v.repeat) for v in session.variants}
+            n = (sum(reps.get(k[0], 1) for k in keys) if keys is not None
+                 else len(session.rows) * sum(reps.values()))
+            stream = self.stream if self.stream is not None else n <= STREAM_UP_TO
+            keys_all = ([(v.id, r.id) for r in session.rows for v in session.variants] if keys is None
+                        else sorted(keys))
+            parts = RUN_PROCESSES if n > SPLIT_FROM else 1
+            if len(self.runners) < parts:
+                from engine.run_process import RunProcess
+
+                self.runners += [RunProcess(self.store.path, self.project, concurrency=max(1, CONCURRENCY // parts))
+                                 for _ in range(parts - len(self.runners))]
+            shares = [keys_all[i::parts] for i in range(parts)] if parts > 1 else [only]
+
+            def on_cell(cell: Cell) -> None:
+                session.cells[cell.key] = cell
+                self._on_cell(cell)
+
+            def on_status(text: str) -> None:
+                if self.state not in ("cancelling", "cancelled"):
+                    self.state = "model client" if text == "model client" else "running"
+
+            self.run_start = time.monotonic()
+            results = await asyncio.gather(*(
+                runner.run(self.pg_name, only=share, scorers=list(self.scorer_names or []), judge=self.judge,
+                           stream=stream, on_cell=on_cell, on_status=on_status)
+                for runner, share in zip(self.runners, shares) if share is None or share))
+            firsts = [d["first_request"] for d in results if d.get("first_request")]
+            lasts = [d["last_response"] for d in results if d.get("last_response")]
+            done = {"first_request": min(firsts) if firsts else None, "last_response": max(lasts) if lasts else None,
+                    "cancelled": any(d.get("cancelled") for d in results)}
+            first, last = done.get("first_request"), done.get("last_response")
+            self.run_wall = (last - first) if first and last else None
+            self.state = "cancelled" if self.state == "cancelling" or done.get("cancelled") else "done"
+        except asyncio.CancelledError:
+            self.state = "cancelled"
+            raise
+        except Exception as exc:
+            self.state = "done"
+            self.notify(f"the run stopped: {exc}", severity="error")
         finally:
             self.run_end = time.monotonic()
             if self.is_attached:
@@ -655,6 +719,10 @@ class PlaygroundScreen(BtScreen):
 
     def _cancel(self) -> None:
         self.state = "cancelling"
+        if self.run_in_process:
+            for runner in self.runners:
+                runner.cancel()
+            return
         if self.session is not None:
             if self.run_in_thread:
                 run_loop().call_soon_threadsafe(self.session.cancel)
@@ -907,6 +975,9 @@ class PlaygroundScreen(BtScreen):
     def on_unmount(self) -> None:
         if self.running and self.session is not None:
             self._cancel()
+        runners, self.runners = self.runners, []
+        for runner in runners:
+            threading.Thread(target=runner.close, daemon=True).start()  # never wait on the loop
 
     def palette_commands(self) -> list[Command]:
         return [
