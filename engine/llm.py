@@ -249,6 +249,9 @@ def _error_line(exc: BaseException, timeout: float) -> str:
     name = type(exc).__name__
     status = _status(exc)
     msg = _clean_message(exc)
+    if "connection error" in msg.lower() or isinstance(exc, (ConnectionError, OSError)):
+        # litellm reports "nothing is listening" as a 500 from the server: say what it is
+        return "APIConnectionError: cannot reach the model's server (connection refused or unreachable)"
     if status is not None and not msg.startswith(str(status)):
         msg = f"{status} {msg}"
     return f"{name}: {msg}"

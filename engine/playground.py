@@ -106,7 +106,14 @@ class PlaygroundSession:
         stale = [c.root_span_id for c in self.cells.values() if c.variant in changed and c.root_span_id]
         if stale:  # a variant whose prompt, model or params changed: its old answers no longer apply
             ex_store.replace_traces(self.store, self.info.rows_project, stale)
-        if dataset is not None and dataset != self.info.dataset:
+        version_changed = False
+        if dataset_version != -1 and (dataset is None or dataset == self.info.dataset) and self.info.dataset:
+            # the version the rows are read as of, before and after (None = the latest)
+            now = ds_store.resolve_version(self.store, self.project, self.info.dataset, dataset_version)
+            version_changed = now != self.version
+        if (dataset is not None and dataset != self.info.dataset) or version_changed:
+            # other rows, or the same rows as of another version (other inputs, other expected):
+            # the last results and their scores no longer apply
             ex_store.replace_traces(self.store, self.info.rows_project,
                                     [c.root_span_id for c in self.cells.values() if c.root_span_id])
         self.reload()

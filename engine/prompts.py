@@ -52,10 +52,9 @@ def _wrap(value: Any) -> Any:
     return value
 
 
-def render_template(template: str, variables: Any, *, strict: bool = False) -> str:
-    """``template`` rendered with ``variables`` (Braintrust's rules, see the module)."""
+def _render(template: str, variables: Any, strict: bool) -> str:
     try:
-        return chevron_blue.render(template, _wrap(variables), partials_path=None, no_escape=True,
+        return chevron_blue.render(template, variables, partials_path=None, no_escape=True,
                                    on_missing_key="error" if strict else "ignore")
     except KeyError as exc:
         if not strict or isinstance(exc, MissingVariable):
@@ -63,3 +62,40 @@ def render_template(template: str, variables: Any, *, strict: bool = False) -> s
         text = str(exc.args[0]) if exc.args else "?"
         m = re.search(r"key '(.*)'", text)
         raise MissingVariable(m.group(1) if m else text.strip()) from None
+
+
+def _is_section(template: str, name: str) -> bool:
+    return re.search(r"\{\{\s*[#^]\s*" + re.escape(name) + r"\s*\}\}", template) is not None
+
+
+def _set_falsy(variables: Any, name: str) -> bool:
+    """Give the dotted ``name`` the value None (missing parents become objects); False when a
+    parent is not an object."""
+    node = variables
+    parts = name.split(".")
+    for part in parts[:-1]:
+        if not isinstance(node, dict):
+            return False
+        if not isinstance(node.get(part), dict):
+            node[part] = _JsonDict()
+        node = node[part]
+    if not isinstance(node, dict):
+        return False
+    node[parts[-1]] = None
+    return True
+
+
+def render_template(template: str, variables: Any, *, strict: bool = False) -> str:
+    """``template`` rendered with ``variables`` (Braintrust's rules, see the module). In strict
+    mode a missing variable raises MissingVariable, except a section's or inverted section's name
+    (``{{#input.subject}}...{{/input.subject}}``): a missing section is simply false, as in any
+    mustache renderer, so an optional block never counts as missing."""
+    data = _wrap(variables)
+    for _ in range(50):
+        try:
+            return _render(template, data, strict)
+        except MissingVariable as exc:
+            if not (strict and _is_section(template, exc.name) and isinstance(data, dict)
+                    and _set_falsy(data, exc.name)):
+                raise
+    return _render(template, data, strict)

@@ -79,13 +79,13 @@ def loads(text):
 
 def _unique_name(c, pid: int, name: str) -> str:
     taken = {r[0] for r in c.execute("SELECT name FROM experiments WHERE project_id = ? AND (name = ? OR name LIKE ?)",
-                                     (pid, name, name + "-%"))}
+                                     (pid, name, name + " #%"))}
     if name not in taken:
         return name
     n = 2
-    while f"{name}-{n}" in taken:
+    while f"{name} #{n}" in taken:
         n += 1
-    return f"{name}-{n}"
+    return f"{name} #{n}"
 
 
 def create_experiment(store: Store, project: str, name: str, *, dataset_id: Optional[int] = None,
@@ -94,7 +94,8 @@ def create_experiment(store: Store, project: str, name: str, *, dataset_id: Opti
                       params: Optional[dict] = None, metadata: Optional[dict] = None,
                       author: Optional[str] = None) -> ExperimentInfo:
     """A new experiment (status running). A name already used in the project gets a suffix
-    (``name-2``), as Braintrust does: an experiment is never overwritten."""
+    (``name #2``; not ``-2``, which after ``dataset@3`` reads like a version): an experiment is
+    never overwritten."""
     if not _NAME.match(name or ""):
         raise ExperimentError(f"{name!r} is not an experiment name")
     author = author or default_author()

@@ -341,3 +341,18 @@ def test_a_local_server_without_a_key_is_called_with_a_placeholder(llm_server):
     result = asyncio.run(LLMClient(max_retries=0, timeout=10).complete(spec, [{"role": "user", "content": "hi"}]))
     assert result.error is None and result.output == "echo: hi"
     assert llm_server.requests[-1]["_headers"]["authorization"] == "Bearer no-key"
+
+
+def test_nothing_listening_is_a_connection_error_not_a_500():
+    """litellm reports a refused connection as a 500 from the server; the row says what it is."""
+    import asyncio
+    import socket
+
+    from engine.llm import LLMClient, ModelSpec
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    spec = ModelSpec(name="gone", model="openai/x", api_base=f"http://127.0.0.1:{port}/v1")
+    result = asyncio.run(LLMClient(max_retries=0, timeout=10).complete(spec, [{"role": "user", "content": "hi"}]))
+    assert result.error.startswith("APIConnectionError: cannot reach the model's server"), result.error

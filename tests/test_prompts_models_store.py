@@ -95,14 +95,14 @@ def test_experiments_rows_live_in_hidden_projects(store):
     log_spans(store, "p", _rows(1, prefix="log"))
     e1 = ex.create_experiment(store, "p", "baseline", model="offline", prompt_slug="bot", prompt_version=1)
     e2 = ex.create_experiment(store, "p", "baseline")
-    assert (e1.name, e2.name) == ("baseline", "baseline-2")
+    assert (e1.name, e2.name) == ("baseline", "baseline #2")
     log_spans(store, e1.rows_project, _rows(3) + _rows(1, prefix="bad", score=0.0, error="boom"))
     ex.finish_experiment(store, e1)
     got = ex.get_experiment(store, "p", "baseline")
     assert (got.rows, got.errors, got.status, got.prompt) == (4, 1, "complete", "bot@1")
     assert got.scores == {"acc": 0.75}
     assert [p.name for p in list_projects(store)] == ["p"]
-    assert [e.name for e in ex.list_experiments(store, "p")] == ["baseline", "baseline-2"]
+    assert [e.name for e in ex.list_experiments(store, "p")] == ["baseline", "baseline #2"]
 
 
 def test_playground_cells_replace_and_copy(store):

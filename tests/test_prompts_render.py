@@ -59,3 +59,15 @@ def test_strict_mode_names_the_missing_variable():
     assert exc.value.name == "user.name" and "user.name" in str(exc.value)
     assert render_template("Hi {{user.name}}!", {"user": {}}) == "Hi !"  # not strict: empty
     assert render_template("Hi {{user.name}}", {"user": {"name": "Ann"}}, strict=True) == "Hi Ann"
+
+
+def test_strict_mode_treats_a_missing_section_as_false_not_missing():
+    """An optional block (`{{#input.subject}}...{{/input.subject}}`) is not a missing variable:
+    a missing section is false in mustache; only interpolating a missing name is refused."""
+    t = "{{#input.subject}}Subject: {{input.subject}}\n\n{{/input.subject}}{{input.message}}"
+    assert render_template(t, {"input": {"message": "hi"}}, strict=True) == "hi"
+    assert render_template(t, {"input": {"message": "hi", "subject": "S"}}, strict=True) == "Subject: S\n\nhi"
+    assert render_template("{{^flag}}no flag{{/flag}}", {}, strict=True) == "no flag"
+    with pytest.raises(MissingVariable) as err:
+        render_template(t, {"input": {}}, strict=True)
+    assert err.value.name == "input.message"

@@ -95,7 +95,7 @@ def test_several_models_one_experiment_each_and_jsonl_summary(run_cli, setup, se
     assert len(server.requests) == 12
     # the same name again: a new experiment beside the old one (never overwritten)
     ok(run_cli("run", "--dataset", "qa", "--prompt", "bot", "--model", "fake", "--name", "cmp/fake", env=setup))
-    assert {"cmp/fake", "cmp/fake-2"} <= set(experiments(db_path))
+    assert {"cmp/fake", "cmp/fake #2"} <= set(experiments(db_path))
 
 
 def test_failed_rows_are_stored_counted_and_the_run_exits_0(run_cli, setup, server, db_path):

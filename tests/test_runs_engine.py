@@ -141,3 +141,16 @@ def test_the_key_never_reaches_the_database(store, server, tmp_path):
     store.close()
     for f in tmp_path.glob("t.db*"):
         assert KEY.encode() not in f.read_bytes(), f
+
+
+def test_another_dataset_version_drops_the_last_results(store, server):
+    """Results (and their scores) belong to the rows they ran on: pinning another version of the
+    dataset clears them, so no cell shows a score against another version's expected."""
+    session = PlaygroundSession(store, "p", "pg")
+    asyncio.run(session.run_cells(client=_client(), scorers=[resolve_scorer("ExactMatch")]))
+    first = session.version
+    ds.upsert_records(store, "p", "people", [{"id": "r0", "input": {"name": "Foo"}, "expected": "Hello Foo"}])
+    session.save(dataset_version=first)  # the same version, pinned: results stay
+    assert len(session.cells) == 6
+    session.save(dataset_version=None)  # the latest (another version): results go
+    assert session.cells == {} and ex.playground_cells(store, session.info) == []

@@ -386,15 +386,14 @@ def _cell_block(session, view: GridView, variant, row: Row, base_answer: Optiona
 
 
 def detail(session, view: GridView, row: Optional[Row], width: int) -> tuple[Any, dict]:
-    """The detail of ``row``: input, expected, then each variant's answer (side by side when
-    the pane is wide enough, else one under the other), the base's first. Returns (the
+    """The detail of ``row``: each variant's answer (side by side when the pane is wide
+    enough, else one under the other), the base's first, then the input and the expected. Returns (the
     renderable, {variant id: its output Text} (the word diff shown))."""
     if row is None:
         return Text("no row", style="dim italic"), {}
     head = Text()
     head.append(f"record {row.id}", style="bold")
-    parts: list[Any] = [head, Text("input", style="bold underline"), render_value(row.input),
-                        Text("expected", style="bold underline"), render_value(row.expected)]
+    parts: list[Any] = [head]
     base = session.base
     base_answer = answer(session, base.id, row.id) if base is not None else None
     base_scores = cell_scores(session, base.id, row.id) if base is not None else {}
@@ -414,4 +413,7 @@ def detail(session, view: GridView, row: Optional[Row], width: int) -> tuple[Any
     else:
         for b in blocks:
             parts += [Text(""), b]
+    # the answers first (what a person compares), then what they answered and what was expected
+    parts += [Text(""), Text("input", style="bold underline"), render_value(row.input),
+              Text("expected", style="bold underline"), render_value(row.expected)]
     return Group(*parts), texts
