@@ -212,3 +212,23 @@ def test_the_key_never_reaches_the_terminal_an_export_or_the_database(run_cli, s
     for p in files:
         assert SECRET.encode() not in p.read_bytes(), p
     assert os.environ.get(KEY_ENV) is None  # the test's own environment never had it
+
+
+def test_experiment_list_shows_what_run_stored(run_cli, setup, server):
+    """`bt-tui experiment list`: the contract's keys (DESIGN.md section 4), oldest first."""
+    assert ok(run_cli("experiment", "list", "--format", "jsonl")) == ""
+    server.fail_when(lambda body: "500" if "FAIL" in str(body["messages"]) else None)
+    ok(run_cli("run", "--dataset", "qa", "--prompt", "bot", "--model", "fake", "--name", "a", "--scorer",
+               "ExactMatch", "--retries", "0", env=setup))
+    ok(run_cli("run", "--dataset", "qa", "--prompt", "bot", "--model", "fake", "--name", "a", env=setup))
+    lines = read_jsonl(ok(run_cli("experiment", "list", "--format", "jsonl")))
+    assert [x["name"] for x in lines] == ["a", "a #2"]
+    first = lines[0]
+    assert {"name", "created", "dataset", "dataset_version", "rows", "scores"} <= set(first)
+    assert (first["dataset"], first["rows"], first["prompt"], first["model"]) == ("qa", 6, "bot@1", "fake")
+    assert first["scores"]["ExactMatch"] == pytest.approx(1.0) and first["errors"] == 2  # errored rows: no score
+    assert isinstance(first["dataset_version"], int) and lines[1]["scores"] == {}
+    table = ok(run_cli("experiment", "list"))
+    assert "a #2" in table and "ExactMatch 100.00%" in table
+    res = run_cli("experiment", "list", "--format", "xml")
+    assert res.returncode == 2
