@@ -166,6 +166,27 @@ def test_real_binary_in_tmux(tmux, demo_db, tmp_path, tui_env):
     tmux.keys("Escape")
     tmux.wait_for(lambda s: "Datasets of project" in s, "the Datasets screen again")
 
+    # the playground over that dataset (set up through the store), run for real on the offline
+    # model: the run goes to a worker process of the real binary and its answer comes back.
+    setup = Store(demo_db)
+    try:
+        from store.experiments import save_playground
+        from store.prompts import save_prompt
+
+        save_prompt(setup, "default", "smoke-bot", [{"role": "user", "content": "{{input}}"}], model="offline")
+        save_playground(setup, "default", "smoke", dataset="smoke cases", dataset_version=None,
+                        variants=[{"id": "A", "prompt": "smoke-bot@1", "model": "offline"}])
+    finally:
+        setup.close()
+    tmux.keys("Y")
+    tmux.wait_for(lambda s: "Playgrounds of project" in s and "smoke" in s, "the Playgrounds screen")
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "smoke · mode All" in s and "1 row" in s, "the playground's grid")
+    tmux.keys("r")
+    tmux.wait_for(lambda s: "1/1" in s and "done" in s and "✓" in s, "the run's answer")
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "Playgrounds of project" in s, "the Playgrounds screen again")
+
     # a short review: L, f flags the current trace; R lists it; r reviews it: 2 picks "neutral",
     # enter completes it and the queue is empty.
     tmux.keys("L")
