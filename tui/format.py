@@ -201,3 +201,8 @@ def ago(created: Optional[str], now: Optional[datetime] = None) -> str:
     if s < 60 * 86400:
         return f"{s // 86400:.0f}d ago"
     return created[:10]
+
+
+def count(n: int, noun: str, plural: Optional[str] = None) -> str:
+    """``1 row``, ``2 rows``, ``1,000 cells``: a number and its noun, singular or plural."""
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"

@@ -40,6 +40,7 @@ from textual.widgets import Header, Static
 
 from engine.runs import RUNNING, Cell
 from store.audit import default_author
+from tui.format import count
 from tui.messages import WorkFailed
 from tui.registry import BtScreen, Command, register_screen
 from tui.screens.dialogs import PromptScreen
@@ -397,8 +398,8 @@ class PlaygroundScreen(BtScreen):
             else:
                 line.append(" · no dataset", style="yellow")
             n = len(self.shown_ids)
-            rows = f"{len(s.rows):,} rows" if self.mode == "all" and not self.find_text else \
-                f"{n:,} of {len(s.rows):,} rows"
+            rows = count(len(s.rows), "row") if self.mode == "all" and not self.find_text else \
+                f"{n:,} of {count(len(s.rows), 'row')}"
             line.append(f" · {rows}", style="dim")
         if not self.view.diff:
             line.append(" · diff off", style="dim")
@@ -627,7 +628,7 @@ class PlaygroundScreen(BtScreen):
             self.notify(f"run cancelled: {fin - can:,} of {tot:,} cells finished, {can:,} cancelled (F runs them)")
         elif tot:
             failed = f", {err:,} failed (F re-runs them)" if err else ""
-            self.notify(f"run done: {tot:,} cells{failed}")
+            self.notify(f"run done: {count(tot, 'cell')}{failed}")
 
     async def _load_litellm(self, client) -> None:
         """The first litellm import costs seconds: in a thread, never on the event loop (the
@@ -966,7 +967,7 @@ class PlaygroundScreen(BtScreen):
             return
         finally:
             self.store.release_thread()
-        self.post_message(ExperimentsSaved([f"{e.name} ({e.rows} rows)" for e in exps]))
+        self.post_message(ExperimentsSaved([f"{e.name} ({count(e.rows, 'row')})" for e in exps]))
 
     def on_experiments_saved(self, event: ExperimentsSaved) -> None:
         self.notify(f"saved {len(event.names)} experiment{'s' if len(event.names) != 1 else ''}: "
