@@ -206,3 +206,18 @@ def ago(created: Optional[str], now: Optional[datetime] = None) -> str:
 def count(n: int, noun: str, plural: Optional[str] = None) -> str:
     """``1 row``, ``2 rows``, ``1,000 cells``: a number and its noun, singular or plural."""
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def ways_hint(title: str, lead: str, ways, footer: str):
+    """An empty screen's text: a bold title, a lead line, each way (why, then the keys or the
+    command, in cyan) and a dim footer. Datasets, prompts and the review queue say it alike."""
+    from rich.text import Text
+
+    t = Text()
+    t.append(f"{title}\n\n", style="bold")
+    t.append(f"{lead}\n")
+    for why, how in ways:
+        t.append(f"  {why}\n", style="dim")
+        t.append(f"    {how}\n", style="bold cyan")
+    t.append(f"\n{footer}", style="dim")
+    return t

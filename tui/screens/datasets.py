@@ -46,6 +46,7 @@ from store.query.compiler import RECORD_FIELDS, RecordCompiler
 from store.query.filterbar import interpret
 from tui.actions import edit_json, json_error, keep_text
 from tui.clipboard import copy_text
+from tui.format import ways_hint
 from tui.messages import DatasetWritten, WorkFailed
 from tui.registry import BtScreen, Command, register_screen
 from tui.screens.dialogs import MenuScreen, PromptScreen
@@ -70,19 +71,12 @@ def dataset_list_source(store, project: str) -> ListSource:
 
 
 def empty_datasets(project: str) -> Text:
-    t = Text()
-    t.append(f"No datasets in project {project!r} yet.\n\n", style="bold")
-    t.append("Make one:\n")
-    for why, how in (
+    return ways_hint(f"No datasets in project {project!r} yet.", "Make one:", (
         ("here: a new, empty dataset (then n adds records)", "n"),
         ("from the Logs screen: mark spans (space), then add them", "a"),
         ("from a JSONL or CSV file", "bt-tui import dataset FILE --name NAME"),
         ("from the spans a filter matches", "bt-tui dataset from-logs NAME --filter EXPR"),
-    ):
-        t.append(f"  {why}\n", style="dim")
-        t.append(f"    {how}\n", style="bold cyan")
-    t.append("\nr reads the database again. ? lists every key.", style="dim")
-    return t
+    ), "r reads the database again. ? lists every key.")
 
 
 class DatasetsTable(PagedTable):

@@ -35,7 +35,7 @@ from store.model_configs import OFFLINE_NAME, list_models
 from store.prompts import PromptError, PromptVersion, check_messages, get_prompt, list_prompts, save_prompt
 from tui.actions import edit_json, json_error, write_in_thread
 from tui.clipboard import copy_text
-from tui.format import ago
+from tui.format import ago, ways_hint
 from tui.messages import WriteDone
 from tui.registry import BtScreen, Command, register_screen
 from tui.screens.dialogs import TextEditScreen
@@ -329,17 +329,10 @@ def tabs_line(current: str) -> Text:
 
 
 def empty_prompts(project: str) -> Text:
-    t = Text()
-    t.append(f"No prompts in project {project!r} yet.\n\n", style="bold")
-    t.append("Make one:\n")
-    for why, how in (
+    return ways_hint(f"No prompts in project {project!r} yet.", "Make one:", (
         ("here: messages (mustache templates), a model, params", "n"),
         ("from the command line", "bt-tui prompt save SLUG --message 'system:You are…' --message 'user:{{input}}'"),
-    ):
-        t.append(f"  {why}\n", style="dim")
-        t.append(f"    {how}\n", style="bold cyan")
-    t.append("\ntab lists the models. ? lists every key.", style="dim")
-    return t
+    ), "tab lists the models. ? lists every key.")
 
 
 class PromptsTable(PagedTable):

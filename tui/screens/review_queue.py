@@ -31,7 +31,7 @@ from store.review import (STATES, QueueItem, flag, flag_selection, get_item, que
                           trace_root_ids, unflag)
 from store.selection import Selection, selection_row_ids
 from tui.actions import write_in_thread
-from tui.format import ago, fmt_time, preview
+from tui.format import ago, fmt_time, preview, ways_hint
 from tui.messages import WorkFailed, WriteDone
 from tui.registry import BatchAction, BtScreen, Command, register_screen
 from tui.screens.dialogs import MenuScreen, PromptScreen
@@ -164,24 +164,18 @@ def card_columns(me: str) -> list[Column]:
 
 
 def empty_queue(project: str, view: str) -> Text:
-    t = Text()
     if view == "awaiting":
-        t.append(f"Nothing awaits review in project {project!r}.\n\n", style="bold")
+        title = f"Nothing awaits review in project {project!r}."
     elif view == "mine":
-        t.append(f"Nothing is assigned to you ({default_author()}) in project {project!r}.\n\n", style="bold")
+        title = f"Nothing is assigned to you ({default_author()}) in project {project!r}."
     else:
-        t.append(f"No trace of project {project!r} has been reviewed yet.\n\n", style="bold")
-    t.append("Flag traces for review:\n")
-    for why, how in (
+        title = f"No trace of project {project!r} has been reviewed yet."
+    return ways_hint(title, "Flag traces for review:", (
         ("on the Logs screen (L): the current trace", "f"),
         ("marked traces (space) or all matching a filter, optionally assigned", "b  then  Flag for review…"),
         ("from a script", "bt-tui flag --filter 'scores.user_rating < 0.3' [--assign NAME]"),
         ("or review what a filter matches without queueing it: on the Logs screen", "r"),
-    ):
-        t.append(f"  {why}\n", style="dim")
-        t.append(f"    {how}\n", style="bold cyan")
-    t.append("\n1 2 3 switch views · K the kanban · ? lists every key", style="dim")
-    return t
+    ), "1 2 3 switch views · K the kanban · ? lists every key")
 
 
 # --- people (completion of assignees) -----------------------------------------------------------
