@@ -55,8 +55,9 @@ def sample_file() -> Path:
 def demo(
     launch: bool = typer.Option(True, "--launch/--no-launch", help="Open the TUI after seeding."),
 ) -> None:
-    """Seed a demo database from sample_data/ (logs, two datasets, score configurations and a review queue, prompts and a playground, once) and launch the TUI on it."""
+    """Seed a demo database from sample_data/ (logs, two datasets, score configurations and a review queue, prompts and a playground, two experiments to compare, once) and launch the TUI on it."""
     from sample_data.demo_datasets import describe, seed_demo_datasets
+    from sample_data.demo_experiments import describe as describe_experiments, seed_demo_experiments
     from sample_data.demo_prompts import describe as describe_prompts, seed_demo_prompts
     from sample_data.demo_review import describe as describe_review, seed_demo_review
     from store import Store
@@ -84,6 +85,8 @@ def demo(
             note(f"added demo review: {describe_review(store, state.project)}")
         if seed_demo_prompts(store, state.project):
             note(f"added demo {describe_prompts(store, state.project)}")
+        if seed_demo_experiments(store, state.project):
+            note(f"added demo {describe_experiments(store, state.project)}")
         store.close()
     if launch:
         launch_tui(str(path), state.project)
