@@ -10,7 +10,7 @@ For each score:
   skipped), the figures ``experiment list`` shows; ``diff`` = candidate - base;
 - ``improvements`` / ``regressions``: matched rows whose score went up / down;
 - ``low`` / ``high``: a 95% **paired bootstrap** confidence interval of the mean per-row
-  difference over the matched rows that have the score on both sides (2,000 resamples of the
+  difference over the matched rows that have the score on both sides (1,000 resamples of the
   rows, percentile interval, a fixed seed so the same data gives the same interval);
   ``significant`` is True when the interval excludes 0: the change is unlikely to be noise.
 
@@ -31,7 +31,7 @@ from .experiments import ExperimentInfo, get_experiment, list_experiments
 from .jsontext import loads as _loads
 from .projects import find_project
 
-BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_RESAMPLES = 1000
 CONFIDENCE = 0.95
 _KEY = re.compile(r"^(input|expected|metadata)(\.[A-Za-z_][A-Za-z0-9_\-]*)*$")
 
@@ -178,41 +178,52 @@ def _canonical(text: Optional[str]) -> str:
     return text
 
 
-def _side_rows(store: Store, exp: ExperimentInfo, key: str) -> tuple[dict, dict]:
-    """key -> RowSide, plus key -> (input text, expected text), in the experiment's row order."""
+def _side_rows(store: Store, exp: ExperimentInfo, key: str, canonical: bool) -> tuple[dict, dict]:
+    """key -> RowSide, plus key -> (input text, expected text), in the experiment's row order.
+    ``canonical``: objects in the key compared whatever their key order or spacing (slower)."""
     pid = find_project(store, exp.rows_project)
     sides: dict[str, RowSide] = {}
     texts: dict[str, tuple] = {}
     if pid is None:
         return sides, texts
     expr = _key_sql(key)
-    sums: dict[str, dict] = {}
+    raw: dict[str, list] = {}
+    whole = "." not in key
     for rid, root, inp, exp_text, out, err, scores, k in store.conn.execute(
             f"SELECT id, root_span_id, input, expected, output, error, scores, {expr} FROM spans "
             "WHERE project_id = ? AND is_root = 1 ORDER BY created, rid", (pid,)):
-        if "." not in key:  # a whole column: its JSON text, canonical
-            k = _canonical(k)
+        if whole:  # a whole column: its JSON text
+            k = "null" if k is None else (_canonical(k) if canonical else k)
         else:  # json_extract gives SQL values; objects and arrays as JSON text
             k = _canonical(k) if isinstance(k, str) and k[:1] in "{[" else orjson.dumps(k).decode()
         side = sides.get(k)
         if side is None:
             side = sides[k] = RowSide(output_text=out)
             texts[k] = (inp, exp_text)
-            sums[k] = {}
+            raw[k] = []
         side.ids.append(rid)
         side.root_span_ids.append(root)
         if err is not None:
             side.errors += 1
             if side.error_text is None:
                 side.error_text = err
-        acc = sums[k]
-        for name, value in (orjson.loads(scores) if scores and scores != "{}" else {}).items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                acc.setdefault(name, []).append(float(value))
-            else:
-                acc.setdefault(name, [])
+        if scores and scores != "{}":
+            raw[k].append(scores)
+    loads = orjson.loads
     for k, side in sides.items():
-        for name, values in sums[k].items():
+        texts_k = raw[k]
+        if len(texts_k) == 1 and side.trials == 1:  # the common case: one trial
+            side.scores = {n: (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None)
+                           for n, v in loads(texts_k[0]).items()}
+            continue
+        acc: dict[str, list] = {}
+        for text in texts_k:
+            for name, value in loads(text).items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    acc.setdefault(name, []).append(float(value))
+                else:
+                    acc.setdefault(name, [])
+        for name, values in acc.items():
             side.scores[name] = sum(values) / len(values) if values else None
             if len(values) > 1:
                 side.spread[name] = (min(values), max(values))
@@ -239,7 +250,7 @@ def bootstrap_interval(deltas: list, *, resamples: int = BOOTSTRAP_RESAMPLES, co
     chunk = max(1, min(resamples, 4_000_000 // n))  # bound memory: <= ~32 MB of indices at once
     for i in range(0, resamples, chunk):
         m = min(chunk, resamples - i)
-        idx = rng.integers(0, n, size=(m, n))
+        idx = rng.integers(0, n, size=(m, n), dtype=np.int32)
         means[i:i + m] = d[idx].mean(axis=1)
     alpha = (1.0 - confidence) / 2
     low, high = np.quantile(means, [alpha, 1.0 - alpha])
@@ -252,8 +263,13 @@ def compare_experiments(store: Store, project: str, base: str | ExperimentInfo, 
     bootstrap (a screen's first paint); ``add_intervals`` fills them in later."""
     b = base if isinstance(base, ExperimentInfo) else get_experiment(store, project, base)
     c = candidate if isinstance(candidate, ExperimentInfo) else get_experiment(store, project, candidate)
-    b_rows, b_texts = _side_rows(store, b, key)
-    c_rows, c_texts = _side_rows(store, c, key)
+    b_rows, b_texts = _side_rows(store, b, key, canonical=False)
+    c_rows, c_texts = _side_rows(store, c, key, canonical=False)
+    if any(k not in b_rows for k in c_rows) and any(k not in c_rows for k in b_rows):
+        # rows left unmatched on both sides: maybe the same objects written with another key
+        # order or spacing; match again on canonical JSON (the fast path is the same text)
+        b_rows, b_texts = _side_rows(store, b, key, canonical=True)
+        c_rows, c_texts = _side_rows(store, c, key, canonical=True)
     rows = [MatchedRow(k, *c_texts[k], b_rows.get(k), side) for k, side in c_rows.items()]
     rows += [MatchedRow(k, *b_texts[k], side, None) for k, side in b_rows.items() if k not in c_rows]
     names = sorted(set(b.scores) | set(c.scores) | {n for r in rows for n in r.score_names()})
