@@ -221,3 +221,41 @@ def ways_hint(title: str, lead: str, ways, footer: str):
         t.append(f"    {how}\n", style="bold cyan")
     t.append(f"\n{footer}", style="dim")
     return t
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values, lo: Optional[float] = None, hi: Optional[float] = None) -> str:
+    """One block per value (``▁`` lowest to ``█`` highest), left to right; a value that is None
+    is a blank. The scale runs from ``lo`` to ``hi`` (default: the values' own min and max, so
+    a small change still shows); values all equal sit in the middle."""
+    nums = [v for v in values if v is not None]
+    if not nums:
+        return " " * len(values)
+    lo = min(nums) if lo is None else lo
+    hi = max(nums) if hi is None else hi
+    span = hi - lo
+    out = []
+    for v in values:
+        if v is None:
+            out.append(" ")
+        elif span <= 1e-12:
+            out.append(SPARKS[len(SPARKS) // 2 - 1])
+        else:
+            i = int(round((min(max(v, lo), hi) - lo) / span * (len(SPARKS) - 1)))
+            out.append(SPARKS[i])
+    return "".join(out)
+
+
+def fmt_pct(v: Optional[float], digits: int = 1) -> str:
+    """A score in [0, 1] as a percentage: ``62.5%``; "" for None."""
+    return "" if v is None else f"{v * 100:.{digits}f}%"
+
+
+def fmt_signed_pct(v: Optional[float], digits: int = 1) -> str:
+    """A difference of scores as signed percentage points: ``+2.0%``, ``-3.1%``, ``0.0%``."""
+    if v is None:
+        return ""
+    s = f"{v * 100:+.{digits}f}%"
+    return s[1:] if s.startswith(("+0.0%", "-0.0%")) and float(s[:-1]) == 0 else s
