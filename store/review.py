@@ -151,12 +151,26 @@ def _read_pid(store: Store, project: str) -> Optional[int]:
         return None
 
 
+def _owner_pid(store: Store, pid: int) -> Optional[int]:
+    """The project an experiment's rows project belongs to (None for any other project)."""
+    if store.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'experiments'").fetchone() is None:
+        return None
+    r = store.conn.execute("SELECT project_id FROM experiments WHERE rows_project_id = ?", (pid,)).fetchone()
+    return r[0] if r else None
+
+
 def list_score_configs(store: Store, project: str) -> list[ScoreConfig]:
-    """The project's score configurations, in the order they were added."""
+    """The project's score configurations, in the order they were added. An experiment's rows
+    (a hidden project of their own, reviewed when a comparison flags them) have none of their
+    own: they are reviewed with the configurations of the project the experiment belongs to."""
     pid = _read_pid(store, project)
     if pid is None:
         return []
-    rows = store.conn.execute(f"SELECT {_CONFIG_COLS} FROM score_configs WHERE project_id = ? ORDER BY id", (pid,))
+    rows = store.conn.execute(f"SELECT {_CONFIG_COLS} FROM score_configs WHERE project_id = ? ORDER BY id",
+                              (pid,)).fetchall()
+    if not rows and (owner := _owner_pid(store, pid)) is not None:
+        rows = store.conn.execute(f"SELECT {_CONFIG_COLS} FROM score_configs WHERE project_id = ? ORDER BY id",
+                                  (owner,)).fetchall()
     return [_config(r) for r in rows]
 
 
