@@ -937,15 +937,17 @@ class GateError(ValueError):
     """A gate names a score the experiment does not have."""
 
 
-def check_gates(summary: EvalSummary, fail_under: dict, no_regressions: bool) -> list[Gate]:
+def check_gates(summary: EvalSummary, fail_under: dict, no_regressions: bool, *, strict: bool = True) -> list[Gate]:
     """The gates' verdicts (also stored on the summary). An unknown score name: GateError naming
-    the scores that exist."""
+    the scores that exist (``strict=False``, when several Evals run: the gate is skipped)."""
     gates = []
     known = [s.score for s in summary.scores]
     for name, threshold in fail_under.items():
         s = next((x for x in summary.scores if x.score == name), None)
         if s is None:
             s = next((x for x in summary.scores if x.score.lower() == name.lower()), None)
+        if s is None and not strict:
+            continue
         if s is None:
             raise GateError(f"--fail-under {name}: eval {summary.name!r} has no score {name!r} "
                             f"(its scores: {', '.join(known) or 'none'})")
@@ -966,6 +968,39 @@ def check_gates(summary: EvalSummary, fail_under: dict, no_regressions: bool) ->
             gates.append(Gate("no_regressions", s.score, 0, float(s.regressions), ok, msg))
     summary.gates = gates
     return gates
+
+
+def known_score_names(defn: EvalDef) -> Optional[set]:
+    """The score names an Eval's scorers will give, when that is known before running (autoevals
+    scorers and built-ins); None when a Python function may name its scores itself."""
+    from .scorers import _CallableScorer, resolve_scorer
+
+    names = set()
+    for s in defn.scores:
+        if _is_llm_builtin(s):
+            names.add(s.strip())
+            continue
+        sc = resolve_scorer(s)
+        if isinstance(sc, _CallableScorer):
+            return None
+        names.add(sc.name)
+    return names
+
+
+def check_gate_names(defs: Sequence[EvalDef], fail_under: dict) -> None:
+    """Before running: a gate naming a score none of the Evals can give is a GateError."""
+    names: set = set()
+    for defn in defs:
+        known = known_score_names(defn)
+        if known is None:
+            return
+        names |= known
+    lower = {n.lower() for n in names}
+    for g in fail_under:
+        if g.lower() not in lower:
+            what = f"eval {defs[0].name!r} gives" if len(defs) == 1 else "these evals give"
+            raise GateError(f"--fail-under {g}: {what} no score {g!r} "
+                            f"(the scores: {', '.join(sorted(names)) or 'none'})")
 
 
 def _pct_or_none(v) -> str:
