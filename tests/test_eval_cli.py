@@ -247,3 +247,22 @@ def test_python_eval_file_directly_runs_and_prints(tmp_path, cli_env, db_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(SUMMARY)
     assert [e.name for e in experiments(db_path, "Say Hi Bot")] == ["Say Hi Bot"]
+
+
+def test_the_sample_eval_files(run_cli, tmp_path):
+    res = run_cli("eval", ROOT / "sample_data" / "evals" / "eval_say_hi.py")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith(SUMMARY)
+    assert run_cli("demo", "--no-launch").returncode == 0
+    # the demo prompt's fix on the offline model, against the demo's own experiment of it: the same answers
+    res = run_cli("eval", ROOT / "sample_data" / "evals" / "eval_refund_policy.py", "--base", "support-bot@2 14-day fix",
+                  "--no-regressions")
+    assert res.returncode == 0, res.stderr
+    assert ("support-bot@2 (eval) compared to support-bot@2 14-day fix:\n"
+            "59.94% (-) 'Levenshtein'      score\t(0 improvements, 0 regressions)\n"
+            "50.00% (-) 'mentions_14_days' score\t(0 improvements, 0 regressions)\n") in res.stdout
+    # version 1 (the regression) against it: the rows that no longer state 14 days are regressions
+    res = run_cli("eval", ROOT / "sample_data" / "evals" / "eval_refund_policy.py", "--no-regressions",
+                  env={"PROMPT_VERSION": "1"})
+    assert res.returncode == 1
+    assert "'mentions_14_days' regressed on" in res.stderr
