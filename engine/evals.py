@@ -877,7 +877,7 @@ class EvalSummary:
             for s in self.scores:
                 if s.diff is None:
                     continue
-                if s.low is not None and s.low == s.high == 0 and s.improvements == s.regressions == 0:
+                if s.matched and s.improvements == s.regressions == 0 and abs(s.mean_delta or 0) < 1e-9:
                     verdict = f"no row changed (over {s.matched} matched row{'s' if s.matched != 1 else ''})"
                 elif s.low is None:
                     verdict = f"over {s.matched} matched row{'s' if s.matched != 1 else ''}: too few to tell"
