@@ -60,7 +60,7 @@ async def _run_now(defn: _ev.EvalDef, db: Optional[str]) -> EvalResult:
     try:
         result = await _ev.run_eval(defn, store, db_path=str(_ev.resolve_db(db)))
         result.summary = _ev.summarize(store, defn.project_name, result.experiment, eval_name=defn.name,
-                                       base=defn.base_experiment, score_order=getattr(result, "score_order", ()),
+                                       base=defn.base_experiment, score_order=result.score_order,
                                        results=result.results)
         return result
     finally:

@@ -573,6 +573,7 @@ class EvalResult:
     cancelled: bool = False
     timed_out: bool = False
     summary: Optional["EvalSummary"] = None
+    score_order: list = field(default_factory=list)  # score names in the order the scorers gave them
 
     @property
     def errors(self) -> list:
@@ -735,9 +736,7 @@ async def run_eval(defn: EvalDef, store, *, project: Optional[str] = None, name:
         for k in r.scores:
             order.setdefault(k, len(order))
     results.sort(key=lambda r: (r.case.index, r.trial))
-    result = EvalResult(defn, info, results, cancelled=cancelled, timed_out=timed_out)
-    result.score_order = list(order)  # type: ignore[attr-defined]
-    return result
+    return EvalResult(defn, info, results, cancelled=cancelled, timed_out=timed_out, score_order=list(order))
 
 
 def _finish(store, exp, status: str, model: Optional[str]) -> None:
@@ -780,14 +779,14 @@ def _row_spans(defn: EvalDef, case: Case, trial: int, row: RowState, hooks: Eval
     scores = {r.name: r.score for r in score_results}
     spans = [{
         "id": root, "span_id": root, "root_span_id": root, "span_parents": None, "created": _iso(t0),
-        "input": case.input, "output": output, "expected": hooks.expected, "error": error,
-        "scores": scores, "metadata": meta, "metrics": metrics, "tags": tags,
+        "input": _jsonable(case.input), "output": output, "expected": _jsonable(hooks.expected), "error": error,
+        "scores": scores, "metadata": _jsonable(meta), "metrics": metrics, "tags": [str(x) for x in tags],
         "span_attributes": {"name": "eval", "type": "eval"},
     }]
-    extra = row.task_extra
+    extra = {k: _jsonable(v) for k, v in row.task_extra.items()}
     task_span = {
         "id": task, "span_id": task, "root_span_id": root, "span_parents": [root], "created": _iso(t0),
-        "input": extra.get("input", case.input), "output": extra.get("output", output),
+        "input": extra.get("input", spans[0]["input"]), "output": extra.get("output", output),
         "error": extra.get("error", error), "metrics": {"start": t0, "end": t1, **(extra.get("metrics") or {})},
         "span_attributes": {"name": "task", "type": "task"},
     }

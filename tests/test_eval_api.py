@@ -468,3 +468,29 @@ def test_a_cancelled_run_is_marked_cancelled_and_keeps_what_finished(db):
     res = asyncio.run(go())
     assert time.monotonic() - t0 < 20  # nobody waited for the 30 s sleeps
     assert res.cancelled and res.experiment.status == "cancelled" and res.experiment.rows == 2
+
+
+def test_timeout_cancels_the_unfinished_rows(db):
+    async def task(input):
+        if input == 3:
+            await asyncio.sleep(60)
+        return input
+
+    res = run(define("slowpoke", data=[{"input": i} for i in range(4)], task=task, scores=[], timeout=1), db)
+    assert res.cancelled and res.timed_out
+    assert (res.experiment.status, res.experiment.rows) == ("cancelled", 3)
+
+
+def test_values_json_cannot_hold_are_stored_as_text_not_lost(db):
+    class Thing:
+        def __repr__(self):
+            return "<Thing>"
+
+    def task(input, hooks):
+        hooks.metadata["obj"] = Thing()
+        return {"answer": Thing()}
+
+    res = run(define("odd", data=[{"input": Thing(), "expected": {1, 2}}], task=task, scores=[]), db)
+    assert res.results[0].error is None and res.experiment.rows == 1
+    root = next(s for s in spans_of(db, res.experiment) if s["span_attributes"]["type"] == "eval")
+    assert "Thing" in str(root["input"]) and "Thing" in str(root["metadata"]["obj"])

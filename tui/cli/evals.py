@@ -165,7 +165,7 @@ async def _run_all(store, defs, *, name, base, gates, no_regressions, jsonl, max
                                            trials=trials, on_progress=progressed, author=author, db_path=db_path,
                                            cancel=cancel)
             summary = ev.summarize(store, proj, result.experiment, eval_name=defn.name,
-                                   base=base or defn.base_experiment, score_order=getattr(result, "score_order", ()),
+                                   base=base or defn.base_experiment, score_order=result.score_order,
                                    results=result.results)
             result.summary = summary
             try:
