@@ -742,11 +742,7 @@ async def run_eval(defn: EvalDef, store, *, project: Optional[str] = None, name:
 def _finish(store, exp, status: str, model: Optional[str]) -> None:
     from store import experiments as ex_store
 
-    params = inspect.signature(ex_store.finish_experiment).parameters
-    if model and "model" in params:  # store.experiments may record the one model a run used
-        ex_store.finish_experiment(store, exp, status, model=model)
-    else:
-        ex_store.finish_experiment(store, exp, status)
+    ex_store.finish_experiment(store, exp, status, model=model or None)  # the one model a run used, if any
 
 
 def _row_spans(defn: EvalDef, case: Case, trial: int, row: RowState, hooks: EvalHooks, output: Any,
