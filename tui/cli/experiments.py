@@ -245,7 +245,12 @@ def _print_rows(comp, which: str, score: Optional[str], fmt: str) -> None:
             deltas = [f"only in {'candidate' if r.base is None else 'base'}"]
         table.append([_text(r.input), _text(r.base.output if r.base else None),
                       _text(r.candidate.output if r.candidate else None), ", ".join(deltas) or "="])
-    print_rows(["input", "base output", "candidate output", "deltas"], table, ids=())
+    # The deltas are what a reader scans for: never cut while the other columns keep 12 characters.
+    import shutil
+
+    widest = max((len(r[3]) for r in table), default=0)
+    keep = widest + 3 * 12 + 3 * 4 + 1 <= shutil.get_terminal_size().columns
+    print_rows(["input", "base output", "candidate output", "deltas"], table, ids=(3,) if keep else ())
 
 
 # --- show -----------------------------------------------------------------------------------------
