@@ -149,9 +149,7 @@ def _export(fmt: str, output: Optional[str], filter_: Optional[str], traces: boo
         if fmt == "csv":
             columns = dict(zip(("score_names", "metric_names"), value_names(store, project, timeout=left())))
         lines = iter_export_lines(store, project, timeout=left())  # every span, in insertion order
-    # A progress bar on a terminal (stderr) when the spans go to a file: -o, or stdout redirected.
-    to_file = bool(output) or not sys.stdout.isatty()
-    total = count_spans(store, project) if (to_file and progress_wanted() and not filter_) else None
+    total = count_spans(store, project) if (output and progress_wanted() and not filter_) else None
     if output:
         if not Path(output).parent.is_dir():
             raise UsageError(f"{output}: no such directory {str(Path(output).parent)!r}")
@@ -163,10 +161,6 @@ def _export(fmt: str, output: Optional[str], filter_: Optional[str], traces: boo
         with atomic_output(output) as out, progress_bar("exporting", total, unit="rows") as adv:
             n = write_export(lines, out, fmt=fmt, progress=adv, **columns)
         note(f"exported {n} spans to {output}")
-    elif to_file:
-        with progress_bar("exporting", total, unit="rows") as adv:
-            write_export(lines, sys.stdout, fmt=fmt, progress=adv, **columns)
-        sys.stdout.flush()
-    else:
+    else:  # no bar: rich's live display would take over stdout (the spans)
         write_export(lines, sys.stdout, fmt=fmt, **columns)
         sys.stdout.flush()
