@@ -3,6 +3,9 @@
     from bt_tui import init_logger
     log = init_logger(project="support-bot", db="traces.db")
     log.log(input=..., output=..., scores={"accuracy": 1})
+
+Evals in Braintrust's shape (``Eval``, ``init_dataset``, ``init_experiment``, ``load_prompt``,
+``completion``): see bt_tui/evals.py.
 """
 
 from __future__ import annotations
@@ -79,4 +82,23 @@ def init_logger(project: str = "default", db: Optional[str] = None) -> Logger:
     return Logger(project, db)
 
 
-__all__ = ["init_logger", "Logger", "Store", "StoreError", "InputError", "NotFound", "SpanIn"]
+from .evals import (  # noqa: E402  (the eval API: Braintrust's Eval, datasets, experiments, prompts, models)
+    Dataset,
+    Eval,
+    EvalAsync,
+    EvalCase,
+    EvalHooks,
+    EvalResult,
+    EvalSummary,
+    ExperimentLogger,
+    Prompt,
+    acompletion,
+    completion,
+    init_dataset,
+    init_experiment,
+    load_prompt,
+)
+
+__all__ = ["init_logger", "Logger", "Store", "StoreError", "InputError", "NotFound", "SpanIn", "Eval", "EvalAsync",
+           "EvalCase", "EvalHooks", "EvalResult", "EvalSummary", "Dataset", "ExperimentLogger", "Prompt",
+           "init_dataset", "init_experiment", "load_prompt", "completion", "acompletion"]

@@ -33,6 +33,7 @@ from .projects import find_project
 
 BOOTSTRAP_RESAMPLES = 1000
 CONFIDENCE = 0.95
+EPSILON = 1e-9  # a change smaller than this is float noise (trials' averages), not a change
 _KEY = re.compile(r"^(input|expected|metadata)(\.[A-Za-z_][A-Za-z0-9_\-]*)*$")
 
 
@@ -85,7 +86,10 @@ class MatchedRow:
         if self.base is None or self.candidate is None:
             return None
         b, c = self.base.scores.get(score), self.candidate.scores.get(score)
-        return None if b is None or c is None else c - b
+        if b is None or c is None:
+            return None
+        d = c - b
+        return 0.0 if -EPSILON <= d <= EPSILON else d
 
     def regressed(self, score: Optional[str] = None) -> bool:
         """Went down on ``score`` (on any score when None)."""
@@ -279,8 +283,8 @@ def compare_experiments(store: Store, project: str, base: str | ExperimentInfo, 
         sc = ScoreComparison(name, bv, cv, None if bv is None or cv is None else cv - bv)
         deltas = [d for r in rows if (d := r.delta(name)) is not None]
         sc.matched = len(deltas)
-        sc.improvements = sum(1 for d in deltas if d > 0)
-        sc.regressions = sum(1 for d in deltas if d < 0)
+        sc.improvements = sum(1 for d in deltas if d > EPSILON)
+        sc.regressions = sum(1 for d in deltas if d < -EPSILON)
         sc.mean_delta = sum(deltas) / len(deltas) if deltas else None
         scores.append(sc)
     comp = Comparison(b, c, key, scores, rows)

@@ -112,12 +112,17 @@ def create_experiment(store: Store, project: str, name: str, *, dataset_id: Opti
     return get_experiment(store, project, name, _id=eid)
 
 
-def finish_experiment(store: Store, exp: ExperimentInfo, status: str = "complete") -> None:
+def finish_experiment(store: Store, exp: ExperimentInfo, status: str = "complete", *,
+                      model: Optional[str] = None) -> None:
+    """Mark the experiment finished; ``model``: the model its rows used, when known only at the
+    end (an eval's task calls models of its own choosing)."""
     if status not in STATUSES:
         raise ExperimentError(f"status {status!r} is not one of {', '.join(STATUSES)}")
     with store.write() as c:
-        c.execute("UPDATE experiments SET status = ? WHERE id = ?", (status, exp.id))
+        c.execute("UPDATE experiments SET status = ?, model = coalesce(?, model) WHERE id = ?", (status, model, exp.id))
     exp.status = status
+    if model is not None:
+        exp.model = model
 
 
 _SELECT = """

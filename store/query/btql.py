@@ -674,11 +674,12 @@ class _QueryParserBase(Parser):
     def source(self, q: Query) -> None:
         t = self.tok
         if t.kind != "ident":
-            raise self.error("expected a source like project_logs('my-project') or dataset('name')")
+            raise self.error("expected a source like project_logs('my-project'), dataset('name') or experiment('name')")
         name = t.value.lower()
-        if name not in ("project_logs", "logs", "dataset"):
-            close = difflib.get_close_matches(name, ["project_logs", "dataset"], n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else " (supported: project_logs('name'), dataset('name'))"
+        if name not in ("project_logs", "logs", "dataset", "experiment"):
+            close = difflib.get_close_matches(name, ["project_logs", "dataset", "experiment"], n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else \
+                " (supported: project_logs('name'), dataset('name'), experiment('name'))"
             raise self.error(f"unknown source {t.value!r}{hint}")
         self.advance()
         if name == "dataset":  # a dataset of the --project project, its records as of the latest version
@@ -691,13 +692,21 @@ class _QueryParserBase(Parser):
             if self.tok.kind == "ident" and self.tok.value.lower() in ("spans", "traces", "summary"):
                 raise self.error(f"a dataset has records, not {self.tok.value.lower()}")
             return
-        q.source = "project_logs"
-        if self.at_op("("):
-            self.advance()
+        if name == "experiment":  # an experiment of the --project project: its rows' spans, as project_logs
+            q.source = "experiment"
+            self.expect_op("(", "'(' and the experiment's name, like experiment('my-experiment')")
             if self.tok.kind != "string":
-                raise self.error("expected the project name as a string, like project_logs('my-project')")
+                raise self.error("expected the experiment's name as a string, like experiment('my-experiment')")
             q.source_arg = self.advance().value
             self.expect_op(")", "')'")
+        else:
+            q.source = "project_logs"
+            if self.at_op("("):
+                self.advance()
+                if self.tok.kind != "string":
+                    raise self.error("expected the project name as a string, like project_logs('my-project')")
+                q.source_arg = self.advance().value
+                self.expect_op(")", "')'")
         if self.tok.kind == "ident" and self.tok.value.lower() in ("spans", "traces", "summary"):
             q.shape = self.advance().value.lower()
 

@@ -78,6 +78,10 @@ def _run_query(store: Store, text: str, default_project: str, now: Optional[date
     if q.source == "dataset":
         return _dataset_query(store, text, q, default_project, now)
     project = q.source_arg or default_project
+    if q.source == "experiment":  # its rows project underneath: every path and operator as for logs
+        from ..experiments import get_experiment
+
+        project = get_experiment(store, default_project, q.source_arg).rows_project  # NotFound: exit 2
     pid = project_id(store, project, create=False)
     c = Compiler(text, pid, alias="s", now=now)
     p = c.p(pid)

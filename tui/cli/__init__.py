@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from . import launch, query, feedback, projects, logs, datasets, review, models, prompts, runs, experiments  # noqa: F401  (each registers its commands)
+from . import launch, query, feedback, projects, logs, datasets, review, models, prompts, runs, experiments, evals  # noqa: F401  (each registers its commands)
 from .common import app
 
 __all__ = ["app", "main"]

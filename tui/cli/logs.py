@@ -117,7 +117,9 @@ def export_logs_cmd(
             raise QueryTimeout(timeout) from None  # the limit the user gave, not what was left of it
 
 
-def _export(fmt: str, output: Optional[str], filter_: Optional[str], traces: bool, timeout: Optional[float]) -> None:
+def _export(fmt: str, output: Optional[str], filter_: Optional[str], traces: bool, timeout: Optional[float],
+            *, store=None, project: Optional[str] = None) -> None:
+    """``project``: another project's spans (an experiment's rows project: `export experiment`)."""
     from store.export import count_spans, iter_export_lines, value_names, write_export
 
     if fmt not in ("jsonl", "csv"):
@@ -132,21 +134,22 @@ def _export(fmt: str, output: Optional[str], filter_: Optional[str], traces: boo
     def left() -> Optional[float]:  # one --timeout for the whole export (CSV: its column pass too)
         return None if limit is None else max(limit - (time.monotonic() - started), 1e-3)
 
-    store = open_store(readonly=True)
+    store = store or open_store(readonly=True)
+    project = project or state.project
     columns = {}
     if filter_:
         from store.selection import Selection, export_selection, selection_value_names
 
-        sel = Selection(state.project, filter_, "traces" if traces else "spans", strict=True)
+        sel = Selection(project, filter_, "traces" if traces else "spans", strict=True)
         if fmt == "csv":  # the column pass compiles the filter too: a bad one fails before any output
             columns = dict(zip(("score_names", "metric_names"), selection_value_names(store, sel, timeout=left())))
         lines = export_selection(store, sel, timeout=left())  # a bad filter or project fails here, before any output
         note_hints(store, filter_)
     else:
         if fmt == "csv":
-            columns = dict(zip(("score_names", "metric_names"), value_names(store, state.project, timeout=left())))
-        lines = iter_export_lines(store, state.project, timeout=left())  # every span, in insertion order
-    total = count_spans(store, state.project) if (output and progress_wanted() and not filter_) else None
+            columns = dict(zip(("score_names", "metric_names"), value_names(store, project, timeout=left())))
+        lines = iter_export_lines(store, project, timeout=left())  # every span, in insertion order
+    total = count_spans(store, project) if (output and progress_wanted() and not filter_) else None
     if output:
         if not Path(output).parent.is_dir():
             raise UsageError(f"{output}: no such directory {str(Path(output).parent)!r}")
@@ -158,6 +161,6 @@ def _export(fmt: str, output: Optional[str], filter_: Optional[str], traces: boo
         with atomic_output(output) as out, progress_bar("exporting", total, unit="rows") as adv:
             n = write_export(lines, out, fmt=fmt, progress=adv, **columns)
         note(f"exported {n} spans to {output}")
-    else:
+    else:  # no bar: rich's live display would take over stdout (the spans)
         write_export(lines, sys.stdout, fmt=fmt, **columns)
         sys.stdout.flush()
