@@ -386,7 +386,7 @@ class ExperimentCompareScreen(BtScreen):
         Binding("s", "sort", "Sort", id="compare.sort"),
         Binding("o", "open_base", "Base trace", id="compare.open_base"),
         Binding("O", "open_candidate", "Cand trace", id="compare.open_candidate"),
-        Binding("a", "add_to_dataset", "To dataset", id="compare.add_to_dataset"),
+        Binding("a", "add_to_dataset", "Dataset", id="compare.add_to_dataset"),
         Binding("f", "flag", "Flag", id="compare.flag"),
         Binding("b", "pick_base", "Pick base", id="compare.pick_base"),
         Binding("n", "pick_candidate", "Pick cand", id="compare.pick_candidate"),
