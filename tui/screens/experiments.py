@@ -191,6 +191,13 @@ class ExperimentsScreen(BtScreen):
         self.table.focus()
         self._update_status()
         self._read()
+        self._warm_up()
+
+    @work(thread=True, group="warm_up")
+    def _warm_up(self) -> None:
+        """numpy (the comparison's intervals, ~120 ms to import) while the list is read, not
+        while a comparison paints."""
+        import numpy  # noqa: F401
 
     def on_screen_resume(self) -> None:
         if self.loaded:  # back from a comparison or a review: counts may have changed
@@ -283,7 +290,7 @@ class ExperimentsScreen(BtScreen):
         older = self._older_than(e)
         from tui.screens.experiment_compare import ExperimentCompareScreen
 
-        self.app.push_screen(ExperimentCompareScreen(e.name, None, fallback_base=older.name if older else None))
+        self.app.push_screen(ExperimentCompareScreen(e, None, fallback_base=older.name if older else None))
 
     def action_mark(self) -> None:
         self.table.toggle_mark()
@@ -298,7 +305,7 @@ class ExperimentsScreen(BtScreen):
         from tui.screens.experiment_compare import ExperimentCompareScreen
 
         base, cand = marked
-        self.app.push_screen(ExperimentCompareScreen(cand.name, base.name))
+        self.app.push_screen(ExperimentCompareScreen(cand, base))
 
     def action_open(self) -> None:
         e = self._current()
