@@ -150,6 +150,11 @@ async def test_list_shows_experiments_newest_first_with_sparklines(ex_db, tui_en
         row_e2 = next(line for line in text.splitlines() if " e2 " in line)
         assert "50.0%" in row_e2 and " 7 " in row_e2  # acc average, rows
         assert " 1 " in row_e2  # one error (qc)
+        await pilot.press("o")  # the first trace of e2
+        await wait_for(pilot, lambda: isinstance(app.screen, TraceScreen) and app.screen.span is not None, "trace")
+        assert (app.screen.root_span_id, app.screen.project) == ("e2-0", infos["e2"].rows_project)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, "back to the list")
 
 
 async def test_empty_project_says_how_to_make_experiments(tmp_path, tui_env):
@@ -402,3 +407,27 @@ async def test_footers_keep_the_main_keys_whole(ex_db, tui_env, size):
             assert not app.screen.detail_pane.display  # 24 lines: enter shows the row instead
         lines = screen_text(app).splitlines()
         assert len(lines) == size[1] and all(len(line) == size[0] for line in lines)
+
+
+async def test_the_demo_comparison_shows_its_regressions(run_cli, db_path, tui_env):
+    """`bt-tui demo` (the real binary): X, enter on the 14-day fix compares it with the baseline;
+    "regressed on Levenshtein" is two keys away and shows exactly the rows whose score fell."""
+    res = run_cli("demo", "--no-launch")
+    assert res.returncode == 0, res.stderr
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_compare(pilot)
+        assert (screen.comp.base.name, screen.comp.candidate.name) == ("support-bot@1 baseline",
+                                                                        "support-bot@2 14-day fix")
+        lev = screen.comp.score("Levenshtein")
+        expected = [r.key for r in screen.comp.rows if (d := r.delta("Levenshtein")) is not None and d < 0]
+        assert lev.regressions == len(expected) > 0
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, MenuScreen), "the mode menu")
+        digit = next(str(i + 1) for i, (_, label) in enumerate(app.screen.items)
+                     if label.startswith("regressed on Levenshtein"))
+        await pilot.press(digit)
+        await wait_for(pilot, lambda: screen.mode == ("regressed", "Levenshtein"), "the mode")
+        await wait_for(pilot, lambda: [r.key for r in screen.table.rows] == expected, "the regressed rows")
+        strip = static_text(screen.query_one("#cmp-scores"))
+        assert f"▼{lev.regressions}" in next(line for line in strip.splitlines() if line.startswith("Levenshtein"))
