@@ -67,7 +67,7 @@ class RowSide:
 
 @dataclass
 class MatchedRow:
-    key: str  # the match key's JSON text
+    key: str  # the match key's JSON text ("\x00" + row id for a row without one: matched with nothing)
     input_text: Optional[str]
     expected_text: Optional[str]
     base: Optional[RowSide]
@@ -196,8 +196,10 @@ def _side_rows(store: Store, exp: ExperimentInfo, key: str, canonical: bool) -> 
     for rid, root, inp, exp_text, out, err, scores, k in store.conn.execute(
             f"SELECT id, root_span_id, input, expected, output, error, scores, {expr} FROM spans "
             "WHERE project_id = ? AND is_root = 1 ORDER BY created, rid", (pid,)):
-        if whole:  # a whole column: its JSON text
-            k = "null" if k is None else (_canonical(k) if canonical else k)
+        if k is None or (whole and k == "null"):
+            k = "\x00" + rid  # no key: a case of its own, matched with nothing (not a trial of every keyless row)
+        elif whole:  # a whole column: its JSON text
+            k = _canonical(k) if canonical else k
         else:  # json_extract gives SQL values; objects and arrays as JSON text
             k = _canonical(k) if isinstance(k, str) and k[:1] in "{[" else orjson.dumps(k).decode()
         side = sides.get(k)

@@ -306,3 +306,31 @@ def test_previous_experiment_inline_data_by_metadata_eval(store):
     assert previous_experiment(store, P, hi2).name == "hi-1"
     assert previous_experiment(store, P, bye2).name == "bye-1"
     assert previous_experiment(store, P, new) is None
+
+
+def test_rows_without_the_key_are_cases_of_their_own_not_trials_of_one(store):
+    """With --key metadata.record_id, rows that lack a record id are each unmatched, never
+    averaged together as if they were trials of one case."""
+    import uuid
+
+    from store.compare import compare_experiments
+    from store.experiments import create_experiment, finish_experiment
+    from store.spans import log_spans
+
+    def mk(name, rows):
+        e = create_experiment(store, "keyless", name)
+        spans = []
+        for rec, value in rows:
+            rid = uuid.uuid4().hex
+            spans.append({"id": rid, "span_id": rid, "root_span_id": rid, "input": "same", "output": "x",
+                          "scores": {"s": value}, "metadata": {"record_id": rec} if rec else {},
+                          "span_attributes": {"name": "eval", "type": "eval"}})
+        log_spans(store, e.rows_project, spans)
+        finish_experiment(store, e)
+
+    mk("b", [("r1", 0.0), (None, 1.0), (None, 0.0)])
+    mk("c", [("r1", 1.0), (None, 0.0)])
+    comp = compare_experiments(store, "keyless", "b", "c", key="metadata.record_id", intervals=False)
+    assert comp.matched == 1 and comp.only_base == 2 and comp.only_candidate == 1
+    assert all(r.candidate is None or r.candidate.trials == 1 for r in comp.rows)
+    assert comp.score("s").improvements == 1 and comp.score("s").regressions == 0

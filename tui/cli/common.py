@@ -28,7 +28,7 @@ app = typer.Typer(
 )
 # Groups that several modules add commands to (`import logs`, later `import dataset`, ...).
 import_app = typer.Typer(help="Import spans (logs) or dataset records into the database.", no_args_is_help=True)
-export_app = typer.Typer(help="Export logs or a dataset (stdout by default).", no_args_is_help=True)
+export_app = typer.Typer(help="Export logs, a dataset or an experiment (stdout by default).", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
