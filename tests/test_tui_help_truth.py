@@ -21,7 +21,7 @@ from tui_fixtures import (  # noqa: F401  (fixtures)
     wait_rows,
 )
 
-NOT_YET = re.compile(r"\b(experiments?|and more)", re.I)
+NOT_YET = re.compile(r"\b(and more|coming soon|not yet)\b", re.I)
 
 
 def palette_texts(app) -> list[str]:
