@@ -307,7 +307,7 @@ def previous_experiment(store: Store, project: str, exp: ExperimentInfo) -> Opti
     """The base an experiment is compared with by default: the latest earlier experiment of the
     project on the same data (the same dataset; for inline data, the same ``metadata.eval``)."""
     best = None
-    for other in list_experiments(store, project):
+    for other in list_experiments(store, project, summaries=False):
         if other.id == exp.id:
             break  # listed oldest first: everything after is newer
         if other.status == "cancelled":
@@ -318,4 +318,4 @@ def previous_experiment(store: Store, project: str, exp: ExperimentInfo) -> Opti
             same = other.dataset is None and (exp.metadata or {}).get("eval") == (other.metadata or {}).get("eval")
         if same:
             best = other
-    return best
+    return None if best is None else get_experiment(store, project, best.name)

@@ -145,8 +145,8 @@ def _summary(store: Store, rows_pid: int) -> tuple[int, int, dict]:
     return rows, errors, scores
 
 
-def _info(store: Store, r) -> ExperimentInfo:
-    rows, errors, scores = _summary(store, r[3])
+def _info(store: Store, r, summary: bool = True) -> ExperimentInfo:
+    rows, errors, scores = _summary(store, r[3]) if summary else (0, 0, {})
     return ExperimentInfo(id=r[0], project=r[1], name=r[2], rows_project=project_name(store, r[3]), created=r[4],
                           author=r[5], dataset=r[6], dataset_version=r[7], prompt_slug=r[8], prompt_version=r[9],
                           model=r[10], params=loads(r[11]) or {}, metadata=loads(r[12]) or {}, status=r[13],
@@ -166,13 +166,14 @@ def get_experiment(store: Store, project: str, name: str, *, _id: Optional[int] 
     return _info(store, r)
 
 
-def list_experiments(store: Store, project: str) -> list[ExperimentInfo]:
-    """The project's experiments, oldest first (so a sparkline reads left to right)."""
+def list_experiments(store: Store, project: str, *, summaries: bool = True) -> list[ExperimentInfo]:
+    """The project's experiments, oldest first (so a sparkline reads left to right).
+    ``summaries=False``: without rows, errors and score averages (no pass over their rows)."""
     pid = find_project(store, project)
     if pid is None or not has_experiments(store):
         return []
     rows = store.conn.execute(_SELECT + " WHERE e.project_id = ? ORDER BY e.created, e.id", (pid,)).fetchall()
-    return [_info(store, r) for r in rows]
+    return [_info(store, r, summaries) for r in rows]
 
 
 # --- playgrounds --------------------------------------------------------------------------------
