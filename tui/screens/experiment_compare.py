@@ -275,8 +275,8 @@ def _clip(text: str) -> str:
 
 
 def detail_renderable(comp: Comparison, row: Optional[MatchedRow], width: int):
-    """A row side by side: input, expected, the two outputs with the word diff, the scores
-    base -> candidate with the delta (and the trials' spread), errors."""
+    """A row side by side: the two outputs with the word diff and errors first (what changed),
+    the scores base -> candidate with the delta (and the trials' spread), then input and expected."""
     if row is None:
         return Text("no row", style="dim")
     parts: list = []
@@ -287,8 +287,6 @@ def detail_renderable(comp: Comparison, row: Optional[MatchedRow], width: int):
         t.append(_clip(value_text(value)) if value is not None else "(none)", style="" if value is not None else "dim")
         parts.append(t)
 
-    field_("input", row.input)
-    field_("expected", row.expected)
     b, c = row.base, row.candidate
     if b is not None and c is not None:
         left, right = value_diff(b.output, c.output)
@@ -328,6 +326,8 @@ def detail_renderable(comp: Comparison, row: Optional[MatchedRow], width: int):
     trials = [f"{label} {s.trials} trials" for label, s in (("base", b), ("candidate", c)) if s is not None and s.trials > 1]
     if trials:
         parts.append(Text(" · ".join(trials), style="dim"))
+    field_("input", row.input)
+    field_("expected", row.expected)
     out: list = []
     for i, p in enumerate(parts):
         if i:
