@@ -31,6 +31,13 @@ def _preview_value(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
+        if value[:2] == '{"' and value[-1:] == "}":  # a model's answer that is a JSON object: its text
+            try:
+                inner = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                return value
+            if isinstance(inner, dict):
+                return _preview_value(inner)
         return value
     if is_chat(value):
         for m in reversed(value):
