@@ -245,3 +245,44 @@ def print_rows(columns: list, rows: list, ids: tuple = (0,)) -> None:
 def table_ts(text: Optional[str]) -> str:
     """A stored timestamp as a table shows it: to the second, UTC."""
     return (text or "")[:19].replace("T", " ")
+
+
+@contextmanager
+def stop_on_signals(on_stop: Callable[[], None], what: str) -> Iterator[Callable[[], bool]]:
+    """While a run (``run``, ``eval``) works on the running event loop: the first ctrl+c (or
+    SIGTERM / SIGHUP) calls ``on_stop()`` once and says ``stopping: cancelling WHAT``; a second
+    ctrl+c is Python's KeyboardInterrupt (quit at once). Yields ``stopped()``: whether a signal
+    came."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    fired: list[int] = []
+    handled: list = []
+
+    def stop(signum: int) -> None:
+        if fired:
+            return
+        fired.append(signum)
+        on_stop()
+        if signum == signal.SIGINT:  # a second ctrl+c: Python's KeyboardInterrupt, quit at once
+            loop.remove_signal_handler(signal.SIGINT)
+            handled.remove(signal.SIGINT)
+        try:
+            note(f"stopping: cancelling {what} (ctrl+c again quits at once)")
+        except OSError:  # SIGHUP: the terminal may be gone
+            pass
+
+    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)):
+        if sig is None:
+            continue
+        try:
+            loop.add_signal_handler(sig, stop, sig)
+            handled.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such signal here
+            pass
+    try:
+        yield lambda: bool(fired)
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)

@@ -19,13 +19,12 @@ that fails to import: one line with file:line, a bad SCORE=VALUE, a gate naming 
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from typing import List, Optional
 
 import typer
 
-from .common import UsageError, app, fail, note, open_store, progress_wanted, state, user_errors
+from .common import UsageError, app, fail, note, open_store, progress_wanted, state, stop_on_signals, user_errors
 
 GATE_HELP = ("Fail (exit 1) when the score's average is under VALUE (0.8 or 80%). Repeatable.")
 
@@ -126,33 +125,10 @@ async def _run_all(store, defs, *, name, base, gates, no_regressions, jsonl, max
                    project, db_path) -> int:
     from engine import evals as ev
 
-    loop = asyncio.get_running_loop()
     cancel = asyncio.Event()
-    handled = []
-
-    def stop(signum: int) -> None:
-        if cancel.is_set():
-            return
-        cancel.set()
-        if signum == signal.SIGINT:  # a second ctrl+c: Python's KeyboardInterrupt, quit at once
-            loop.remove_signal_handler(signal.SIGINT)
-            handled.remove(signal.SIGINT)
-        try:
-            note("stopping: cancelling the rows in flight (ctrl+c again quits at once)")
-        except OSError:
-            pass
-
-    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)):
-        if sig is None:
-            continue
-        try:
-            loop.add_signal_handler(sig, stop, sig)
-            handled.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass
     code = 0
     names = [d.name for d in defs]
-    try:
+    with stop_on_signals(cancel.set, "the rows in flight"):
         for defn in defs:
             if cancel.is_set():
                 break
@@ -185,9 +161,6 @@ async def _run_all(store, defs, *, name, base, gates, no_regressions, jsonl, max
             if result.timed_out:
                 note(f"{defn.name}: timed out after {defn.timeout:g} s; the rows unfinished were cancelled")
                 code = 1
-    finally:
-        for sig in handled:
-            loop.remove_signal_handler(sig)
     if cancel.is_set():
         raise fail("interrupted: the eval was cancelled; what finished is kept and the experiment is marked"
                    " cancelled", 1)

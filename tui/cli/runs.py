@@ -15,7 +15,6 @@ scorer, a model whose key variable is not set).
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -23,7 +22,8 @@ from typing import List, Optional
 
 import typer
 
-from .common import AUTHOR_HELP, UsageError, app, check_format, fail, note, open_store, progress_bar, state, user_errors
+from .common import (AUTHOR_HELP, UsageError, app, check_format, fail, open_store, progress_bar, state,
+                     stop_on_signals, user_errors)
 from .models import close_client, format_cost, missing_key, scrub
 
 DEFAULT_CONCURRENCY = 10
@@ -247,33 +247,9 @@ async def _arun(store, dataset, version, prompt, models, scorers, concurrency, n
     inner = LLMClient(concurrency=concurrency, timeout=timeout, max_retries=retries,
                       offline=OfflineModel(store, state.project))
     client = StoppableClient(inner)
-    loop = asyncio.get_running_loop()
-    fired: list[int] = []
-    handled = []
-
-    def stop(signum: int) -> None:
-        if fired:
-            return
-        fired.append(signum)
-        client.stop()
-        if signum == signal.SIGINT:  # a second ctrl+c: Python's KeyboardInterrupt, quit at once
-            loop.remove_signal_handler(signal.SIGINT)
-            handled.remove(signal.SIGINT)
-        try:
-            note("stopping: cancelling the calls in flight (ctrl+c again quits at once)")
-        except OSError:  # SIGHUP: the terminal may be gone
-            pass
-
-    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)):
-        if sig is None:
-            continue
-        try:
-            loop.add_signal_handler(sig, stop, sig)
-            handled.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such signal here
-            pass
     try:
-        with progress_bar("running", total, unit="rows") as adv:
+        with stop_on_signals(client.stop, "the calls in flight") as stopped, \
+                progress_bar("running", total, unit="rows") as adv:
             seen = [0]
 
             def progressed(done: int, _total: int) -> None:
@@ -287,10 +263,8 @@ async def _arun(store, dataset, version, prompt, models, scorers, concurrency, n
             if report.wall_time is None:
                 report.wall_time = time.monotonic() - start
     finally:
-        for sig in handled:
-            loop.remove_signal_handler(sig)
         await close_client(inner)
-    return report, client.usage, bool(fired)
+    return report, client.usage, stopped()
 
 
 def _summary(report, usage: dict, fmt: str, key_envs) -> None:
