@@ -47,6 +47,7 @@ import contextvars
 import importlib.util
 import inspect
 import itertools
+import json
 import os
 import sys
 import threading
@@ -836,7 +837,10 @@ class EvalSummary:
 
     @property
     def passed(self) -> bool:
-        return all(g.passed for g in self.gates)
+        """Every gate passed, no row's task raised and the run was not cancelled: what the
+        exit code says (1 otherwise), so a CI job reading ``passed`` decides the same way."""
+        return (all(g.passed for g in self.gates) and not self.experiment.errors
+                and self.experiment.status != "cancelled")
 
     def braintrust_text(self) -> str:
         """Braintrust's ExperimentSummary text, byte for byte (without its web link)."""
@@ -887,12 +891,13 @@ class EvalSummary:
                    + (" (cancelled: what finished is kept)" if exp.status == "cancelled" else ""))
         for line in self.error_lines:
             out.append(f"  {line}")
+        where = f" -p {_q(exp.project)}" if exp.project != "default" else ""  # an Eval's name is its project
         if self.base is not None:
-            out.append(f"experiment {exp.name!r}: open it with `bt-tui experiment compare {_q(self.base.name)} "
-                       f"{_q(exp.name)}` or the Experiments screen (X)")
+            out.append(f"experiment {exp.name!r}: open it with `bt-tui{where} experiment compare "
+                       f"{_q(self.base.name)} {_q(exp.name)}` or `bt-tui{where}` and X (Experiments)")
         else:
-            out.append(f"experiment {exp.name!r}: open it with `bt-tui experiment list` or the Experiments "
-                       f"screen (X)")
+            out.append(f"experiment {exp.name!r}: open it with `bt-tui{where} experiment list` or `bt-tui{where}` "
+                       f"and X (Experiments)")
         return "\n".join(out) + "\n"
 
     def text(self) -> str:
@@ -905,7 +910,18 @@ class EvalSummary:
         exp = self.experiment
         return {"name": self.name, "experiment": exp.name, "base": self.base.name if self.base else None,
                 "rows": exp.rows, "errors": exp.errors, "scores": [s.to_json() for s in self.scores],
-                "gates": [g.to_json() for g in self.gates], "passed": self.passed}
+                "gates": [g.to_json() for g in self.gates], "row_errors": list(self.error_lines),
+                "passed": self.passed}
+
+
+def _input_hint(case) -> str:
+    """`` (input 'Bar')``: which row, in the user's words (rows are counted from 1)."""
+    value = getattr(case, "input", None)
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = " ".join(text.split())
+    return f" (input {text[:40] + '…' if len(text) > 40 else text!r})"
 
 
 def _q(name: str) -> str:
@@ -1024,7 +1040,7 @@ def summarize(store, project: str, experiment, *, eval_name: Optional[str] = Non
     lines = []
     for r in errors[:max_errors]:
         trial = f" (trial {r.trial})" if any(x.trial for x in results) else ""
-        lines.append(f"row {r.case.index}{trial}: {r.error}")
+        lines.append(f"row {r.case.index + 1}{trial}{_input_hint(r.case)}: {r.error}")
     if len(errors) > max_errors:
         lines.append(f"... and {len(errors) - max_errors} more (filter the experiment's rows on error)")
     metrics: dict = {}

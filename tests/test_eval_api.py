@@ -179,7 +179,7 @@ def test_a_raising_task_is_the_rows_error_and_the_run_goes_on(db):
     root = next(s for s in spans if s["span_attributes"]["type"] == "eval" and s["input"] == "Bar")
     assert root["error"] == "ValueError: no bar second line"
     assert not [s for s in spans if s["root_span_id"] == root["span_id"] and s["span_attributes"]["type"] == "score"]
-    assert "row 1: ValueError: no bar second line" in res.summary.our_text()
+    assert "row 2 (input 'Bar'): ValueError: no bar second line" in res.summary.our_text()
     assert "2 rows, 1 errored" in res.summary.our_text()
 
 

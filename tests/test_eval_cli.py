@@ -7,6 +7,7 @@ import (exit 2, one line with file:line), ctrl+c (exit 1, experiment cancelled),
 from __future__ import annotations
 
 import json
+import shlex
 import os
 import signal
 import subprocess
@@ -81,7 +82,10 @@ def test_second_run_compares_with_the_first_and_jsonl(run_cli, tmp_path, db_path
     assert ("fixed compared to Say Hi Bot:\n"
             "100.00% (+22.22%) 'Levenshtein' score\t(1 improvements, 0 regressions)\n"
             "100.00% (+50.00%) 'ExactMatch'  score\t(1 improvements, 0 regressions)\n") in res.stdout
-    assert "bt-tui experiment compare 'Say Hi Bot' fixed" in res.stdout
+    hint = "bt-tui -p 'Say Hi Bot' experiment compare 'Say Hi Bot' fixed"
+    assert hint in res.stdout  # the Eval's name is its project: the hint names it, and works as printed
+    followed = run_cli(*shlex.split(hint)[1:])
+    assert followed.returncode == 0 and "Levenshtein" in followed.stdout
     res = run_cli("eval", hi(tmp_path), "--jsonl", "--base", "fixed")
     assert res.returncode == 0, res.stderr
     (line,) = [json.loads(x) for x in res.stdout.splitlines()]
@@ -137,9 +141,15 @@ def test_a_raising_task_exits_1_with_every_row_stored(run_cli, tmp_path, db_path
     res = run_cli("eval", path)
     assert res.returncode == 1
     assert "Evaluator raiser failed with 3 errors (every row was run and stored)" in res.stderr
-    assert "9 rows, 3 errored" in res.stdout and "row 0: KeyError: 'no 0'" in res.stdout
+    assert "9 rows, 3 errored" in res.stdout and "row 1 (input '0'): KeyError: 'no 0'" in res.stdout
     (exp,) = experiments(db_path, "raiser")
     assert (exp.rows, exp.errors, exp.status) == (9, 3, "complete")
+    # --jsonl says what the exit code says: a CI job reading `passed` does not ship it
+    res = run_cli("eval", path, "--jsonl")
+    assert res.returncode == 1
+    line = json.loads(res.stdout.strip().splitlines()[-1])
+    assert line["passed"] is False and line["errors"] == 3 and line["gates"] == []
+    assert line["row_errors"][0] == "row 1 (input '0'): KeyError: 'no 0'"
     assert exp.scores == {"ExactMatch": 1.0}
 
 
