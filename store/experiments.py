@@ -354,3 +354,12 @@ def copy_traces(store: Store, from_project: str, to_project: str, root_span_ids:
     if spans:
         log_spans(store, to_project, spans)
     return len(spans)
+
+
+def projects_with_experiment(store: Store, name: str) -> list[str]:
+    """The projects that hold an experiment named ``name`` (to point at the right ``-p``)."""
+    if not has_experiments(store):
+        return []
+    return [r[0] for r in store.conn.execute(
+        "SELECT p.name FROM experiments e JOIN projects p ON p.id = e.project_id WHERE e.name = ? ORDER BY p.name",
+        (name,))]

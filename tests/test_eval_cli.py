@@ -86,6 +86,9 @@ def test_second_run_compares_with_the_first_and_jsonl(run_cli, tmp_path, db_path
     assert hint in res.stdout  # the Eval's name is its project: the hint names it, and works as printed
     followed = run_cli(*shlex.split(hint)[1:])
     assert followed.returncode == 0 and "Levenshtein" in followed.stdout
+    lost = run_cli("experiment", "compare", "Say Hi Bot", "fixed")  # without -p: told where it is
+    assert lost.returncode == 2
+    assert "project 'Say Hi Bot' has one: `bt-tui -p 'Say Hi Bot' ...`" in lost.stderr
     res = run_cli("eval", hi(tmp_path), "--jsonl", "--base", "fixed")
     assert res.returncode == 0, res.stderr
     (line,) = [json.loads(x) for x in res.stdout.splitlines()]

@@ -92,11 +92,17 @@ def unknown_experiment(names: list[str], name: str, project: str) -> str:
 def find_experiment(store, name: str):
     """The ExperimentInfo of ``name`` in the --project project, or UsageError (exit 2)."""
     from store.errors import NotFound
-    from store.experiments import get_experiment, list_experiments
+    from store.experiments import get_experiment, list_experiments, projects_with_experiment
 
     try:
         return get_experiment(store, state.project, name)
     except NotFound:
+        elsewhere = projects_with_experiment(store, name)
+        if elsewhere:  # e.g. an Eval's experiments live in the project named after the Eval
+            import shlex
+
+            raise UsageError(f"no experiment named {name!r} in project {state.project!r}; project "
+                             f"{elsewhere[0]!r} has one: `bt-tui -p {shlex.quote(elsewhere[0])} ...`") from None
         raise UsageError(unknown_experiment([e.name for e in list_experiments(store, state.project)], name,
                                             state.project)) from None
 
