@@ -22,6 +22,8 @@ intervals follow in another worker and fill the strip in. Nothing blocks the eve
 
 from __future__ import annotations
 
+import orjson
+
 import hashlib
 from dataclasses import dataclass, replace
 from typing import Any, Optional
@@ -47,7 +49,7 @@ from tui.screens.dialogs import MenuScreen
 from tui.screens.experiments import dataset_label
 from tui.widgets.keybar import KeyBar
 from tui.widgets.paged_table import Column, ListSource, PagedTable
-from tui.widgets.word_diff import value_diff
+from tui.widgets.word_diff import word_diff
 
 DETAIL_DELAY_S = 0.06  # the detail follows the cursor once it rests this long on a row
 DETAIL_MIN_HEIGHT = 30  # terminals at least this tall show the detail pane from the start
@@ -232,6 +234,8 @@ def interval_text(sc) -> Text:
 
 def verdict_text(sc, computing: bool) -> Text:
     if sc.low is None:
+        if sc.base is None or sc.candidate is None:
+            return Text(f"not in the {'base' if sc.base is None else 'candidate'}", style="dim")
         if sc.matched < 2:
             return Text("too few rows to tell", style="dim")
         return Text("interval…" if computing else "", style="dim")
@@ -242,7 +246,8 @@ def verdict_text(sc, computing: bool) -> Text:
 
 
 def scores_table(comp: Comparison, computing: bool) -> Table:
-    """The score strip: one line per score."""
+    """The score strip: one line per score, the figures first (averages, difference, rows
+    improved and regressed), then the interval and its verdict (what a narrow terminal cuts)."""
     t = Table.grid(padding=(0, 1))
     for justify in ("left", "right", "center", "right", "right", "left", "left", "left"):
         t.add_column(justify=justify, no_wrap=True)
@@ -254,8 +259,9 @@ def scores_table(comp: Comparison, computing: bool) -> Table:
         counts.append(f"▲{sc.improvements}", style="green" if sc.improvements else "dim")
         counts.append(" ")
         counts.append(f"▼{sc.regressions}", style="red" if sc.regressions else "dim")
-        t.add_row(Text(sc.score, style="bold"), Text(fmt_pct(sc.base) or "-"), Text("→", style="dim"),
-                  Text(fmt_pct(sc.candidate) or "-"), diff, interval_text(sc), verdict_text(sc, computing), counts)
+        name = sc.score if len(sc.score) <= 18 else sc.score[:17] + "…"
+        t.add_row(Text(name, style="bold"), Text(fmt_pct(sc.base) or "-"), Text("→", style="dim"),
+                  Text(fmt_pct(sc.candidate) or "-"), diff, counts, interval_text(sc), verdict_text(sc, computing))
     return t
 
 
@@ -268,6 +274,17 @@ def side_line(label: str, e: ExperimentInfo) -> Text:
     if e.errors:
         t.append(f" · {count(e.errors, 'error')}", style="bold red")
     return t
+
+
+def readable(value: Any) -> Any:
+    """A string that holds a JSON object (a model's JSON answer) as that object."""
+    if isinstance(value, str) and value[:2] == '{"' and value[-1:] == "}":
+        try:
+            inner = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+        return inner if isinstance(inner, dict) else value
+    return value
 
 
 def _clip(text: str) -> str:
@@ -289,10 +306,11 @@ def detail_renderable(comp: Comparison, row: Optional[MatchedRow], width: int):
 
     b, c = row.base, row.candidate
     if b is not None and c is not None:
-        left, right = value_diff(b.output, c.output)
+        # both answers as they read (an answer that is a JSON object: `key: value` lines), word by word
+        left, right = word_diff(value_text(readable(b.output)), value_text(readable(c.output)))
     else:
-        left = Text(_clip(value_text(b.output))) if b is not None else Text("(not in the base)", style="dim italic")
-        right = Text(_clip(value_text(c.output))) if c is not None else Text("(not in the candidate)",
+        left = Text(_clip(value_text(readable(b.output)))) if b is not None else Text("(not in the base)", style="dim italic")
+        right = Text(_clip(value_text(readable(c.output)))) if c is not None else Text("(not in the candidate)",
                                                                               style="dim italic")
     if len(left) > MAX_DETAIL_CHARS:
         left = left[:MAX_DETAIL_CHARS]
