@@ -156,8 +156,12 @@ def score_table(comp) -> str:
 
 def unmatched_line(comp) -> str:
     b, c = comp.base.name, comp.candidate.name
-    return (f"{comp.matched} row{'s' if comp.matched != 1 else ''} matched by {comp.key}; "
+    line = (f"{comp.matched} row{'s' if comp.matched != 1 else ''} matched by {comp.key}; "
             f"{comp.only_base} only in {b!r}, {comp.only_candidate} only in {c!r}")
+    if comp.matched == 0 and comp.only_base and comp.only_candidate and comp.key != "input":
+        line += (f" (no row matched: does {comp.key} name a field both experiments' rows have? "
+                 "--key input matches by input)")
+    return line
 
 
 def _side_json(side) -> Optional[dict]:
