@@ -67,11 +67,13 @@ async def _run_now(defn: _ev.EvalDef, db: Optional[str]) -> EvalResult:
         store.close()
 
 
-def _report(result: EvalResult) -> EvalResult:
+def _report(result: EvalResult, db: Optional[str] = None) -> EvalResult:
     if result.errors:
         sys.stderr.write(f"Evaluator {result.defn.name} failed with {len(result.errors)} "
                          f"error{'s' if len(result.errors) != 1 else ''}\n")
     sys.stdout.write(result.summary.text())
+    # run directly (`python eval_x.py`): say where it went (the hint's commands need that --db)
+    sys.stdout.write(f"stored in {_ev.resolve_db(db)} (db= or $BT_TUI_DB picks another; `bt-tui --db PATH ...`)\n")
     sys.stdout.flush()
     return result
 
@@ -93,9 +95,9 @@ def Eval(name: str, data: Any = None, task: Any = None, scores: Any = None, *, d
         loop = None
     if loop is not None:
         async def go():
-            return _report(await _run_now(defn, db))
+            return _report(await _run_now(defn, db), db)
         return loop.create_task(go())
-    return _report(asyncio.run(_run_now(defn, db)))
+    return _report(asyncio.run(_run_now(defn, db)), db)
 
 
 async def EvalAsync(name: str, data: Any = None, task: Any = None, scores: Any = None, *,
