@@ -100,7 +100,7 @@ def experiment_columns(screen: "ExperimentsScreen", names: list[str]) -> list[Co
         return Text(text, style=style, justify="right")
 
     def score_col(n: str) -> Column:
-        w = max(6, min(len(n), 9))
+        w = max(6, min(len(n), 11))
 
         def render(e: ExperimentInfo, _w: int, n: str = n) -> Text:
             return right(fmt_pct(e.scores.get(n)))
@@ -114,14 +114,14 @@ def experiment_columns(screen: "ExperimentsScreen", names: list[str]) -> list[Co
     cols = [
         Column("name", "name", name),
         Column("dataset", "dataset@v", lambda e, w: Text(dataset_label(e)), width=20, show_from=96),
-        Column("prompt", "prompt@v", lambda e, w: Text(e.prompt or ""), width=16, show_from=150),
-        Column("model", "model", lambda e, w: Text(e.model or ""), width=12, show_from=135),
+        Column("prompt", "prompt@v", lambda e, w: Text(e.prompt or ""), width=14, show_from=140),
+        Column("model", "model", lambda e, w: Text(e.model or ""), width=12, show_from=160),
         Column("rows", "rows", lambda e, w: right(f"{e.rows:,}"), width=6),
         Column("errors", "err", lambda e, w: right(f"{e.errors:,}" if e.errors else "", "bold red"), width=4),
         Column("created", "date", lambda e, w: Text(ago(e.created), style="dim"), width=8),
     ]
     cols += [score_col(n) for n in names]
-    cols.append(Column("review", "review", review, width=6, show_from=110))
+    cols.append(Column("review", "review", review, width=6, show_from=130))
     return cols
 
 
