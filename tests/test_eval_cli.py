@@ -279,3 +279,18 @@ def test_the_sample_eval_files(run_cli, tmp_path):
                   env={"PROMPT_VERSION": "1"})
     assert res.returncode == 1
     assert "'mentions_14_days' regressed on" in res.stderr
+
+
+def test_name_with_several_evals_keeps_each_evals_experiment_name(run_cli, tmp_path, db_path):
+    """`--name nightly` over a file with two Evals: nightly/ONE and nightly/TWO (each Eval's own
+    experiment_name), not two numbered copies of one name."""
+    path = write(tmp_path, "eval_two.py", '''
+        from bt_tui import Eval
+
+        for variant in ("one", "two"):
+            Eval("Two", data=[{"input": "a", "expected": "a"}], task=lambda input: input,
+                 scores=["ExactMatch"], experiment_name=variant)
+    ''')
+    res = run_cli("eval", path, "--name", "nightly")
+    assert res.returncode == 0, res.stderr
+    assert [e.name for e in experiments(db_path, "Two")] == ["nightly/one", "nightly/two"]

@@ -127,14 +127,15 @@ async def _run_all(store, defs, *, name, base, gates, no_regressions, jsonl, max
 
     cancel = asyncio.Event()
     code = 0
-    names = [d.name for d in defs]
+    labels = [d.experiment_name or d.name for d in defs]  # --name NAME with several Evals: NAME/LABEL
     with stop_on_signals(cancel.set, "the rows in flight"):
         for defn in defs:
             if cancel.is_set():
                 break
-            exp_name = name if name is None or len(defs) == 1 else f"{name}/{defn.name}"
-            if exp_name is not None and names.count(defn.name) > 1 and len(defs) > 1:
-                exp_name = f"{exp_name} #{names[:defs.index(defn) + 1].count(defn.name)}"
+            label = defn.experiment_name or defn.name
+            exp_name = name if name is None or len(defs) == 1 else f"{name}/{label}"
+            if exp_name is not None and labels.count(label) > 1 and len(defs) > 1:
+                exp_name = f"{exp_name} #{labels[:defs.index(defn) + 1].count(label)}"
             proj = project or defn.project_name
             with _progress(defn.name) as progressed:
                 result = await ev.run_eval(defn, store, project=proj, name=exp_name, max_concurrency=max_concurrency,
