@@ -47,6 +47,7 @@ class RowSide:
     ids: list = field(default_factory=list)  # root row ids (open a trace with ids[i])
     root_span_ids: list = field(default_factory=list)
     output_text: Optional[str] = None  # the first trial's output, as stored (JSON text)
+    output_texts: list = field(default_factory=list)  # every trial's output, in order (the first is output_text)
     error_text: Optional[str] = None  # the first error among the trials
     scores: dict = field(default_factory=dict)  # name -> mean over the trials that have it
     spread: dict = field(default_factory=dict)  # name -> (min, max) when several trials have it
@@ -209,6 +210,7 @@ def _side_rows(store: Store, exp: ExperimentInfo, key: str, canonical: bool) -> 
             raw[k] = []
         side.ids.append(rid)
         side.root_span_ids.append(root)
+        side.output_texts.append(out)
         if err is not None:
             side.errors += 1
             if side.error_text is None:

@@ -370,8 +370,8 @@ async def test_trials_show_their_spread(tmp_path, tui_env):
     store = Store(path)
     try:
         for name, rows in (("base", [extra_row("b0", "q0", 0.5, 0.5, second=1)]),
-                           ("cand", [extra_row("c0", "q0", 0.4, 0.5, second=1),
-                                     extra_row("c1", "q0", 0.8, 0.5, second=2)])):
+                           ("cand", [extra_row("c0", "q0", 0.4, 0.5, out="first try", second=1),
+                                     extra_row("c1", "q0", 0.8, 0.5, out="second try", second=2)])):
             e = create_experiment(store, "default", name)
             log_spans(store, e.rows_project, rows)
             finish_experiment(store, e)
@@ -383,6 +383,15 @@ async def test_trials_show_their_spread(tmp_path, tui_env):
         row = screen.table.rows[0]
         assert row.candidate.trials == 2
         assert screen.table.get_cell(row.key, "score:acc").plain == "▲10.0 60% (40-80)"
+        # the detail lists each trial's answer (the deltas compare the trials' means)
+        from rich.console import Console
+
+        from tui.screens.experiment_compare import detail_renderable
+
+        console = Console(width=100, record=True, color_system=None)
+        console.print(detail_renderable(screen.comp, row, 100))
+        text = console.export_text()
+        assert "candidate: 2 trials" in text and "1. first try" in text and "2. second try" in text
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

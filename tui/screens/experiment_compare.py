@@ -276,6 +276,9 @@ def side_line(label: str, e: ExperimentInfo) -> Text:
     return t
 
 
+MAX_TRIALS_SHOWN = 10
+
+
 def readable(value: Any) -> Any:
     """A string that holds a JSON object (a model's JSON answer) as that object."""
     if isinstance(value, str) and value[:2] == '{"' and value[-1:] == "}":
@@ -341,9 +344,18 @@ def detail_renderable(comp: Comparison, row: Optional[MatchedRow], width: int):
                      Text(fmt_pct(cv) or "-"), delta_text(row.delta(name)), spread)
     head = Text("scores", style="bold")
     parts.append(Group(head, sc_t))
-    trials = [f"{label} {s.trials} trials" for label, s in (("base", b), ("candidate", c)) if s is not None and s.trials > 1]
-    if trials:
-        parts.append(Text(" · ".join(trials), style="dim"))
+    for label, side in (("base", b), ("candidate", c)):
+        if side is None or side.trials < 2:
+            continue
+        t = Text()
+        t.append(f"{label}: {side.trials} trials", style="bold")
+        t.append(" (the deltas compare their means; each trial's answer:)", style="dim")
+        for i, text in enumerate(side.output_texts[:MAX_TRIALS_SHOWN]):
+            t.append(f"\n  {i + 1}. ", style="dim")
+            t.append(preview(text, max(20, width - 8)) or "(no output)")
+        if side.trials > MAX_TRIALS_SHOWN:
+            t.append(f"\n  … and {side.trials - MAX_TRIALS_SHOWN} more", style="dim")
+        parts.append(t)
     field_("input", row.input)
     field_("expected", row.expected)
     out: list = []
