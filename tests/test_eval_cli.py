@@ -294,3 +294,13 @@ def test_name_with_several_evals_keeps_each_evals_experiment_name(run_cli, tmp_p
     res = run_cli("eval", path, "--name", "nightly")
     assert res.returncode == 0, res.stderr
     assert [e.name for e in experiments(db_path, "Two")] == ["nightly/one", "nightly/two"]
+
+
+def test_an_unknown_base_is_bad_usage_before_anything_runs(run_cli, tmp_path, db_path):
+    path = hi(tmp_path)
+    assert run_cli("eval", path).returncode == 0
+    res = run_cli("eval", path, "--base", "nope")
+    assert res.returncode == 2
+    assert res.stderr.strip() == ("bt-tui: --base: no experiment named 'nope' in project 'Say Hi Bot' "
+                                  "(experiments: 'Say Hi Bot')")
+    assert [e.name for e in experiments(db_path, "Say Hi Bot")] == ["Say Hi Bot"]  # nothing ran

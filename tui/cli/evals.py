@@ -114,11 +114,32 @@ def eval_cmd(
         except ev.GateError as exc:
             raise UsageError(str(exc)) from None
         store = open_store()
+        _check_bases(store, defs, base, project_override)
         code = asyncio.run(_run_all(store, defs, name=name, base=base, gates=gates, no_regressions=no_regressions,
                                     jsonl=jsonl, max_concurrency=max_concurrency, trials=trials, author=author,
                                     project=project_override, db_path=db_path))
         if code:
             raise typer.Exit(code)
+
+
+def _check_bases(store, defs, base: Optional[str], project: Optional[str]) -> None:
+    """A base that is not there is bad usage, said before anything runs (not after a whole run)."""
+    from store.errors import NotFound
+    from store.experiments import get_experiment, list_experiments
+
+    from .experiments import unknown_experiment
+
+    for defn in defs:
+        wanted = base or defn.base_experiment
+        if not wanted:
+            continue
+        proj = project or defn.project_name
+        try:
+            get_experiment(store, proj, wanted)
+        except NotFound:
+            where = "--base" if base else f"{defn.name}: base_experiment"
+            raise UsageError(f"{where}: " + unknown_experiment([e.name for e in list_experiments(store, proj)],
+                                                               wanted, proj)) from None
 
 
 async def _run_all(store, defs, *, name, base, gates, no_regressions, jsonl, max_concurrency, trials, author,
