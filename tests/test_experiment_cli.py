@@ -229,7 +229,8 @@ def test_query_from_experiment(run_cli, exps):
 
 def test_query_from_an_unknown_experiment_or_source(run_cli, exps):
     line = assert_one_line_error(run_cli("query", "SELECT * FROM experiment('nope')"))
-    assert line == "bt-tui: no experiment named 'nope' in project 'default'"
+    assert line.startswith("bt-tui: no experiment named 'nope' in project 'default' (experiments: ")
+    assert "'base'" in line and "'cand'" in line
     res = run_cli("query", "SELECT * FROM experiments('cand')")
     assert res.returncode == 2 and "did you mean 'experiment'?" in res.stderr
     res = run_cli("query", "SELECT * FROM spans_of('cand')")

@@ -12,6 +12,7 @@ from typing import Any, Optional
 import orjson
 
 from ..connection import Store, time_limit
+from ..errors import NotFound
 from ..export import COMMENTS_JSON, EXPORT_LINE
 from ..projects import project_id
 from .btql import Node, Path, Query, SelectItem, parse_query, walk_nodes
@@ -81,7 +82,14 @@ def _run_query(store: Store, text: str, default_project: str, now: Optional[date
     if q.source == "experiment":  # its rows project underneath: every path and operator as for logs
         from ..experiments import get_experiment
 
-        project = get_experiment(store, default_project, q.source_arg).rows_project  # NotFound: exit 2
+        try:
+            project = get_experiment(store, default_project, q.source_arg).rows_project
+        except NotFound as exc:  # exit 2, naming the experiments there are
+            from ..experiments import list_experiments
+
+            names = [e.name for e in list_experiments(store, default_project, summaries=False)]
+            raise NotFound(f"{exc} (experiments: {', '.join(repr(n) for n in names[-8:][::-1])})" if names
+                           else f"{exc} (it has none yet)") from None
     pid = project_id(store, project, create=False)
     c = Compiler(text, pid, alias="s", now=now)
     p = c.p(pid)
