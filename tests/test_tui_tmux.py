@@ -287,3 +287,54 @@ def test_a_killed_review_loses_nothing_it_showed_as_saved(tmux, demo_db, tmp_pat
         store.close()
     assert got == {roots[0]: {"tone": [("killed", 0.0)], "helpfulness": [("killed", 0.6)]},
                    roots[1]: {"tone": [("killed", 1.0)], "helpfulness": [("killed", 0.6)]}}
+
+
+def test_experiments_in_tmux_at_80x24(tmux, tmp_path, tui_env):
+    """`bt-tui demo` in a real 80x24 terminal: X lists the demo's two experiments, enter compares
+    the 14-day fix with the baseline (the score strip's figures whole), m picks "regressed on
+    Levenshtein", O opens the candidate's trace and escape comes back to the same rows; q quits."""
+    db = tmp_path / "demo.db"
+    env = {k: v for k, v in os.environ.items() if k not in ("BT_TUI_DB", "COLUMNS", "LINES")}
+    env["BT_TUI_CONFIG"] = str(tui_env)
+    seeded = subprocess.run([*BT_TUI, "--db", str(db), "demo", "--no-launch"], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert seeded.returncode == 0, seeded.stderr
+    exit_file = tmp_path / "exit"
+    command = " ".join(
+        ["env", "-u", "BT_TUI_DB", "-u", "COLUMNS", "-u", "LINES", "TERM=xterm-256color",
+         f"BT_TUI_CONFIG={shlex.quote(str(tui_env))}"]
+        + [shlex.quote(part) for part in BT_TUI]
+        + ["--db", shlex.quote(str(db)), ";", "echo", "$?", ">", shlex.quote(str(exit_file)), ";", "sleep", "30"]
+    )
+    tmux.run("new-session", "-d", "-s", "bt", "-x", "80", "-y", "24", command)
+    tmux.wait_for(lambda s: "300 matching" in s, "the Logs screen")
+    tmux.keys("X")
+    tmux.wait_for(lambda s: "Experiments of project 'default'" in s and "support-bot@2 14-day fix" in s
+                  and "support-bot@1 baseline" in s, "the Experiments screen")
+    tmux.keys("Enter")  # the newest, the fix, against its default base, the baseline
+    screen = tmux.wait_for(lambda s: "10 matched by input" in s and "Levenshtein" in s and "▼2" in s,
+                           "the comparison")
+    assert "candidate support-bot@2 14-day fix" in screen and "base      support-bot@1 baseline" in screen
+    lev = next(line for line in screen.splitlines() if line.lstrip().startswith("Levenshtein"))
+    assert "61.9% → 59.9%" in lev and "-2.0%" in lev and "▲1 ▼2" in lev  # the figures, never cut at 80
+    tmux.keys("m")
+    screen = tmux.wait_for(lambda s: "regressed on Levenshtein (2)" in s, "the mode menu")
+    import re
+
+    digit = re.search(r"(\d)\s+regressed on Levenshtein \(2\)", screen).group(1)
+    tmux.keys(digit)
+    tmux.wait_for(lambda s: "showing regressed on Levenshtein (2 of 10 rows)" in s, "the regressed rows")
+    tmux.keys("O")
+    tmux.wait_for(lambda s: "eval" in s and "task" in s and "Levenshtein" in s and "matched by input" not in s,
+                  "the candidate's trace")
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "showing regressed on Levenshtein (2 of 10 rows)" in s, "the same rows again")
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "Experiments of project 'default'" in s, "the Experiments screen again")
+    tmux.keys("q")
+    deadline = time.monotonic() + WAIT
+    while not (exit_file.exists() and exit_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    status = exit_file.read_text().strip() if exit_file.exists() else "(still running)"
+    assert status == "0", f"exit status {status}; screen:\n{tmux.screen()}"
+    assert "Traceback" not in tmux.screen()

@@ -90,6 +90,7 @@ def spark_strip(experiments: list[ExperimentInfo], width: int = 120) -> Text:
 
 
 def experiment_columns(screen: "ExperimentsScreen", names: list[str]) -> list[Column]:
+    wide = screen.app.size.width >= 100
     def name(e: ExperimentInfo, w: int) -> Text:
         t = Text(e.name, style="bold")
         if e.status != "complete":
@@ -100,7 +101,7 @@ def experiment_columns(screen: "ExperimentsScreen", names: list[str]) -> list[Co
         return Text(text, style=style, justify="right")
 
     def score_col(n: str) -> Column:
-        w = max(6, min(len(n), 11))
+        w = max(6, min(len(n), 11 if wide else 9))  # at 80 columns the experiment's name comes first
 
         def render(e: ExperimentInfo, _w: int, n: str = n) -> Text:
             return right(fmt_pct(e.scores.get(n)))
