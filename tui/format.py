@@ -27,18 +27,24 @@ def preview(text: Optional[str], width: int = 200) -> str:
     return out[:width]
 
 
+def readable(value: Any) -> Any:
+    """A string that holds a JSON object (a model's JSON answer) as that object; anything else
+    as it is."""
+    if isinstance(value, str) and value[:2] == '{"' and value[-1:] == "}":
+        try:
+            inner = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+        return inner if isinstance(inner, dict) else value
+    return value
+
+
 def _preview_value(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        if value[:2] == '{"' and value[-1:] == "}":  # a model's answer that is a JSON object: its text
-            try:
-                inner = orjson.loads(value)
-            except orjson.JSONDecodeError:
-                return value
-            if isinstance(inner, dict):
-                return _preview_value(inner)
-        return value
+        inner = readable(value)  # a model's answer that is a JSON object: its text
+        return value if inner is value else _preview_value(inner)
     if is_chat(value):
         for m in reversed(value):
             if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str):

@@ -22,7 +22,6 @@ intervals follow in another worker and fill the strip in. Nothing blocks the eve
 
 from __future__ import annotations
 
-import orjson
 
 import hashlib
 from dataclasses import dataclass, replace
@@ -42,7 +41,7 @@ from store.audit import default_author
 from store.compare import Comparison, MatchedRow, RowSide, add_intervals, compare_experiments, previous_experiment
 from store.experiments import ExperimentInfo, get_experiment, list_experiments
 from tui.actions import write_in_thread
-from tui.format import ago, count, fmt_pct, fmt_signed_pct, preview, value_text
+from tui.format import ago, count, fmt_pct, fmt_signed_pct, preview, readable, value_text
 from tui.messages import WorkFailed
 from tui.registry import BtScreen, Command
 from tui.screens.dialogs import MenuScreen
@@ -277,17 +276,6 @@ def side_line(label: str, e: ExperimentInfo) -> Text:
 
 
 MAX_TRIALS_SHOWN = 10
-
-
-def readable(value: Any) -> Any:
-    """A string that holds a JSON object (a model's JSON answer) as that object."""
-    if isinstance(value, str) and value[:2] == '{"' and value[-1:] == "}":
-        try:
-            inner = orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-        return inner if isinstance(inner, dict) else value
-    return value
 
 
 def _clip(text: str) -> str:
