@@ -22,7 +22,6 @@ intervals follow in another worker and fill the strip in. Nothing blocks the eve
 
 from __future__ import annotations
 
-
 import hashlib
 from dataclasses import dataclass, replace
 from typing import Any, Optional
