@@ -750,6 +750,7 @@ def _row_spans(defn: EvalDef, case: Case, trial: int, row: RowState, hooks: Eval
                error: Optional[str], score_results: list, t0: float, t1: float, t2: float,
                res: RowResult) -> list[dict]:
     from .llm import llm_span
+    from .runs import score_span
 
     root, task = row.root_span_id, row.task_span_id
     meta = dict(hooks.metadata)
@@ -793,14 +794,7 @@ def _row_spans(defn: EvalDef, case: Case, trial: int, row: RowState, hooks: Eval
     spans.append(task_span)
     for call in row.calls:
         spans.append(llm_span(call, root_span_id=root, parent_span_id=task))
-    for r in score_results:
-        sid = uuid.uuid4().hex
-        spans.append({
-            "id": sid, "span_id": sid, "root_span_id": root, "span_parents": [root], "created": _iso(t1),
-            "output": {"score": r.score, **({"metadata": r.metadata} if r.metadata else {})},
-            "error": r.error, "scores": {r.name: r.score} if r.score is not None else {},
-            "metrics": {"start": t1, "end": t2}, "span_attributes": {"name": r.name, "type": "score"},
-        })
+    spans.extend(score_span(r, root, t1, t2) for r in score_results)
     return spans
 
 

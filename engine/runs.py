@@ -205,17 +205,25 @@ def cell_trace(cell: Cell, row: Row, variant: Variant, call, score_results: list
     }]
     if call is not None:
         spans.append(llm_span(call, root_span_id=root, parent_span_id=task))
-    for r in score_results:
-        sid = uuid.uuid4().hex
-        spans.append({
-            "id": sid, "span_id": sid, "root_span_id": root, "span_parents": [root], "created": _iso(task_end),
-            "output": {"score": r.score, **({"metadata": r.metadata} if r.metadata else {})},
-            "error": r.error, "scores": {r.name: r.score} if r.score is not None else {},
-            "span_attributes": {"name": r.name, "type": "score"},
-        })
+    spans.extend(score_span(r, root, task_end) for r in score_results)
     cell.row_id = root
     cell.root_span_id = root
     return spans
+
+
+def score_span(result, root: str, start: float, end: Optional[float] = None) -> dict:
+    """The ``score`` span of one scorer's result under the trace ``root`` (the eval runner
+    also records when scoring ended: ``end``)."""
+    sid = uuid.uuid4().hex
+    span = {
+        "id": sid, "span_id": sid, "root_span_id": root, "span_parents": [root], "created": _iso(start),
+        "output": {"score": result.score, **({"metadata": result.metadata} if result.metadata else {})},
+        "error": result.error, "scores": {result.name: result.score} if result.score is not None else {},
+        "span_attributes": {"name": result.name, "type": "score"},
+    }
+    if end is not None:
+        span["metrics"] = {"start": start, "end": end}
+    return span
 
 
 # --- the writer ---------------------------------------------------------------------------------
