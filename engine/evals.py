@@ -1106,12 +1106,10 @@ class ExperimentLogger:
             "input": input, "output": output, "expected": expected, "error": error, "scores": scores,
             "metadata": dict(metadata or {}), "metrics": {"start": now, "end": now, **(metrics or {})},
             "tags": list(tags or []), "span_attributes": {"name": "eval", "type": "eval"}})
-        for k, v in scores.items():
-            sid = uuid.uuid4().hex
-            self._pending.append({
-                "id": sid, "span_id": sid, "root_span_id": root, "span_parents": [root], "created": _iso(now),
-                "output": {"score": v}, "scores": {k: v} if v is not None else {},
-                "span_attributes": {"name": k, "type": "score"}})
+        from .runs import score_span
+        from .scorers import ScoreResult
+
+        self._pending.extend(score_span(ScoreResult(k, v), root, now) for k, v in scores.items())
         if len(self._pending) >= 500:
             self.flush()
         return root
